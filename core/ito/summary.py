@@ -1,0 +1,131 @@
+"""One change folder → one list row. All per-change work of a listing happens here.
+
+`summarize_change_dir` depends on nothing but the folder's files, so a cache keyed by the
+files' mtimes can stand in front of it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from core.ito.ids import humanize, module_id_of
+from core.ito.tasks import progress_of_statuses, task_statuses_bytes, work_status
+from core.ito.text import first_heading
+from core.models.changes import ChangeSummary, Lifecycle, Progress
+from core.models.errors import ParseError
+from core.timeutil import from_epoch, to_rfc3339
+
+_TITLE_PREFIX = "Change: "
+
+
+@dataclass
+class FolderScan:
+    """What one recursive walk of a change folder saw."""
+
+    latest_mtime: float
+    has_proposal: bool = False
+    has_design: bool = False
+    has_tasks_file: bool = False
+    spec_capabilities: int = 0
+
+
+def scan_change_folder(path: Path) -> FolderScan:
+    """Walk the folder once: newest file mtime and which artifacts exist.
+
+    Symlinked folders are not followed (a link loop must not hang a listing); a file that
+    vanishes mid-walk is skipped.
+    """
+    try:
+        scan = FolderScan(latest_mtime=path.stat().st_mtime)
+    except OSError:
+        return FolderScan(latest_mtime=0.0)
+    newest: float | None = None
+    # (folder, depth below the change folder, name of its top-level ancestor)
+    pending: list[tuple[str, int, str]] = [(str(path), 0, "")]
+    while pending:
+        folder, depth, top = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, depth + 1, top or entry.name))
+                    continue
+                mtime = entry.stat().st_mtime
+            except OSError:
+                continue
+            newest = mtime if newest is None or mtime > newest else newest
+            if depth == 0:
+                if entry.name == "proposal.md":
+                    scan.has_proposal = True
+                elif entry.name == "design.md":
+                    scan.has_design = True
+                elif entry.name == "tasks.md":
+                    scan.has_tasks_file = True
+            elif (
+                depth == 2
+                and top == "specs"
+                and entry.name == "spec.md"
+                and not os.path.basename(folder).startswith(".")
+            ):
+                scan.spec_capabilities += 1
+    if newest is not None:
+        scan.latest_mtime = newest
+    return scan
+
+
+def proposal_title(proposal: Path, change_id: str) -> str:
+    """The proposal's first `# ` heading without ito's "Change: " prefix, else from the id."""
+    try:
+        heading = first_heading(proposal.read_bytes().decode("utf-8", errors="replace"))
+    except OSError:
+        heading = None
+    if heading and heading.startswith(_TITLE_PREFIX):
+        heading = heading[len(_TITLE_PREFIX) :].strip()
+    return heading or humanize(change_id)
+
+
+def task_progress(tasks_md: Path) -> Progress:
+    """Counts for the list. A tasks.md that cannot be decoded counts as no tasks here;
+    opening the change's task list reports the ParseError."""
+    try:
+        statuses = task_statuses_bytes(tasks_md.read_bytes(), str(tasks_md))
+    except (OSError, ParseError):
+        return Progress()
+    return progress_of_statuses(statuses)
+
+
+def summarize_change_dir(
+    path: Path, change_id: str, lifecycle: Lifecycle, archived_on: date | None
+) -> ChangeSummary:
+    scan = scan_change_folder(path)
+    progress = task_progress(path / "tasks.md") if scan.has_tasks_file else Progress()
+    has_specs = scan.spec_capabilities > 0
+    title = (
+        proposal_title(path / "proposal.md", change_id)
+        if scan.has_proposal
+        else humanize(change_id)
+    )
+    return ChangeSummary(
+        id=change_id,
+        module_id=module_id_of(change_id),
+        completed_tasks=progress.complete,
+        shelved_tasks=progress.shelved,
+        in_progress_tasks=progress.in_progress,
+        pending_tasks=progress.pending,
+        total_tasks=progress.total,
+        has_proposal=scan.has_proposal,
+        has_design=scan.has_design,
+        has_specs=has_specs,
+        has_tasks=progress.total > 0,
+        work_status=work_status(scan.has_proposal, has_specs, progress),
+        last_modified=to_rfc3339(from_epoch(scan.latest_mtime)),
+        title=title,
+        lifecycle=lifecycle,
+        archived_on=archived_on.isoformat() if archived_on is not None else None,
+    )

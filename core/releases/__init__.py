@@ -1,0 +1,1 @@
+"""aivcs's cross-repo release sequencing: graph, plans, releasers and the sequencer."""

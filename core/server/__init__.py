@@ -1,0 +1,1 @@
+"""The HTTP server: ito's API (and Quarterdeck's additions) over the local backend."""
