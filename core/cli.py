@@ -56,9 +56,11 @@ class Output:
 
 
 def _jsonable(value: Any) -> Any:
+    api = getattr(value, "api_dict", None)
+    if callable(api):
+        return api()
     if isinstance(value, BaseModel):
-        api = getattr(value, "api_dict", None)
-        return api() if callable(api) else value.model_dump(mode="json")
+        return value.model_dump(mode="json")
     if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]
     if isinstance(value, dict):
@@ -148,7 +150,7 @@ def cmd_lease(service: Service, args: argparse.Namespace, out: Output) -> int:
         service.holder = args.holder
     action = args.lease_action
     if action == "list":
-        leases = service.list_leases()
+        leases = service.list_leases(include_expired=args.include_expired)
         out.data(
             leases,
             lambda: table(
@@ -502,6 +504,10 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--ttl", type=int, default=None, help="lease duration in seconds")
         if name == "allocate":
             cmd.add_argument("--idempotency-key", default=None)
+        if name == "list":
+            cmd.add_argument(
+                "--include-expired", action="store_true", help="also leases that lapsed unreleased"
+            )
         if name == "release":
             cmd.add_argument("--force", action="store_true", help="release someone else's lease")
 
@@ -630,7 +636,7 @@ def _dispatch(args: argparse.Namespace, ui: UiLauncher | None, out: Output) -> i
         # Imported here so every other command starts without loading FastAPI/uvicorn.
         from core.server.options import run_server
 
-        return run_server(args, out.err)
+        return run_server(args, out.err, out.out)
     if command == "screenshots":
         if ui is None:
             raise InvalidInput(

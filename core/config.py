@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import socket
 import tomllib
 from pathlib import Path
@@ -30,6 +31,7 @@ from core.models.errors import InvalidInput, ParseError
 
 CONFIG_FILE = "quarterdeck.toml"
 ITO_DIR = ".ito"
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)$")
 
 
 def default_holder() -> str:
@@ -79,8 +81,14 @@ def _check_toml(path: Path) -> None:
     except UnicodeDecodeError as error:
         raise ParseError(str(path), None, f"not valid UTF-8 ({error.reason})") from error
     except tomllib.TOMLDecodeError as error:
+        # Python < 3.14 has no `lineno`: the position is only in the message.
+        reason = str(error)
         line = getattr(error, "lineno", None)
-        raise ParseError(str(path), line, str(error)) from error
+        position = _TOML_POSITION.search(reason)
+        if position:
+            line = line or int(position.group(1))
+            reason = reason[: position.start()]
+        raise ParseError(str(path), line, reason) from error
 
 
 class ItoConfigSource(PydanticBaseSettingsSource):

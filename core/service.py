@@ -13,7 +13,7 @@ from typing import Literal
 
 from core.backends.base import Backend, BackendInfo, Health, ReleaseGraphView
 from core.backends.local import LocalBackend, LocalPaths
-from core.config import Settings
+from core.config import Settings, load_settings
 from core.ito.workspace import ItoWorkspace
 from core.models.backlog import BacklogItem, Decision, DecisionRecord
 from core.models.backups import (
@@ -56,6 +56,8 @@ from core.models.sync import (
     ArchiveOutcome,
     ArchiveStep,
     ArchiveStepReport,
+    FileDifference,
+    StepStatus,
     SyncOutcome,
 )
 from core.releases.sequencer import Sequencer
@@ -196,6 +198,24 @@ class Service:
         self.working_copy.write_revision(change_id, result.new_revision, self.sync_backup_root)
         return SyncOutcome(change_id=change_id, direction="push", revision=result.new_revision)
 
+    def compare_with_backend(self, change_id: str) -> list[FileDifference]:
+        """How each artifact of the working copy differs from the backend's copy: what the
+        revision-conflict dialog shows before the user picks a side. Changes nothing."""
+        self._require_store("compare")
+        local = self.working_copy.read_bundle(change_id).files()
+        server = self.backend.pull_bundle(change_id).files()
+
+        documents = ["proposal.md", "design.md", "tasks.md"]
+
+        def order(path: str) -> tuple[int, str]:
+            # The documents in ito's order, then the spec deltas by capability.
+            return (documents.index(path) if path in documents else len(documents), path)
+
+        return [
+            FileDifference.between(path, local.get(path), server.get(path))
+            for path in sorted(local.keys() | server.keys(), key=order)
+        ]
+
     # Archive: ito's four-step flow.
 
     def archive(
@@ -219,8 +239,8 @@ class Service:
                     raise LeaseConflict(change_id, lease.holder, to_rfc3339(lease.expires_at))
         steps: list[ArchiveStepReport] = []
 
-        def report(step: ArchiveStep, status: str, detail: str = "") -> None:
-            entry = ArchiveStepReport(step=step, status=status, detail=detail)  # type: ignore[arg-type]
+        def report(step: ArchiveStep, status: StepStatus, detail: str = "") -> None:
+            entry = ArchiveStepReport(step=step, status=status, detail=detail)
             if status != "started":
                 steps.append(entry)
             if on_step is not None:
@@ -384,6 +404,7 @@ def open_service(settings: Settings, clock: Clock = system_clock) -> Service:
     working_copy = ItoWorkspace(settings.ito_path, clock)
     backend: Backend
     if settings.backend == "remote":
+        # Imported only here: local use never pays for loading httpx.
         from core.backends.remote import RemoteBackend
 
         org, repo = settings.project_parts()
@@ -396,21 +417,13 @@ def open_service(settings: Settings, clock: Clock = system_clock) -> Service:
             max_retries=settings.max_retries,
         )
     else:
-        store_root = settings.resolve(settings.local_store) if settings.local_store else None
-        if store_root is not None:
-            paths = LocalPaths.for_root(store_root)
-        else:
-            paths = LocalPaths(
-                root=settings.workspace,
-                ito_dir=settings.ito_path,
-                state_dir=settings.state_path,
-                backup_roots=settings.backup_paths,
-                aristo_root=settings.aristo_path(),
-                release_graph=settings.release_graph_path,
-                release_command=settings.release_command,
-                release_timeout_seconds=settings.release_timeout_seconds,
-            )
-        backend = LocalBackend(paths, clock)
+        # The store's own configuration applies to the store (its backups, its graph...).
+        store = (
+            load_settings(settings.resolve(settings.local_store))
+            if settings.local_store
+            else settings
+        )
+        backend = LocalBackend(LocalPaths.from_settings(store), clock)
     return Service(
         backend,
         working_copy,

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from core import __version__
 from core.backends.base import BackendInfo, Health, ReleaseGraphView
+from core.backends.change_listing import stream_listing
 from core.backlog.review import BacklogReview
 from core.backups.folders import BackupFolders
+from core.config import Settings
 from core.ito.ids import require_safe_component
 from core.ito.workspace import ItoWorkspace
 from core.models.backlog import BacklogItem, Decision, DecisionRecord
@@ -29,6 +33,7 @@ from core.models.backups import (
 )
 from core.models.changes import (
     ChangeDetail,
+    ChangeListing,
     ChangeSummary,
     Lifecycle,
     LifecycleFilter,
@@ -54,6 +59,7 @@ from core.releases.graph import ReleaseGraph
 from core.releases.plan import build_plan
 from core.releases.releaser import CommandReleaser, Releaser
 from core.releases.sequencer import Sequencer
+from core.store.change_index import ChangeIndex
 from core.store.db import StateStore
 from core.store.leases import LeaseStore
 from core.store.ledger import ReleaseLedger
@@ -72,6 +78,19 @@ class LocalPaths:
     release_graph: Path | None = None
     release_command: str | None = None
     release_timeout_seconds: float = 600.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LocalPaths:
+        return cls(
+            root=settings.workspace,
+            ito_dir=settings.ito_path,
+            state_dir=settings.state_path,
+            backup_roots=settings.backup_paths,
+            aristo_root=settings.aristo_path(),
+            release_graph=settings.release_graph_path,
+            release_command=settings.release_command,
+            release_timeout_seconds=settings.release_timeout_seconds,
+        )
 
     @classmethod
     def for_root(cls, root: Path, **overrides: object) -> LocalPaths:
@@ -99,6 +118,7 @@ class LocalBackend:
         self.ito = ItoWorkspace(paths.ito_dir, clock)
         self.store = StateStore(paths.state_dir / "state.db")
         self.leases = LeaseStore(self.store, clock)
+        self.index = ChangeIndex(self.store)
         self.ledger = ReleaseLedger(self.store)
         self.backups = BackupFolders(paths.backup_roots, clock)
         self._backlog = BacklogReview(paths.aristo_root, clock) if paths.aristo_root else None
@@ -119,10 +139,17 @@ class LocalBackend:
 
     # Changes, modules, specs.
 
+    def stream_changes(
+        self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
+    ) -> Iterator[ChangeListing]:
+        return stream_listing(self.ito, self.index, lifecycle)
+
     def list_changes(
         self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
     ) -> list[ChangeSummary]:
-        return self.ito.list_changes(lifecycle)
+        # The stream always ends with the complete listing; keep only that one.
+        (final,) = deque(self.stream_changes(lifecycle), maxlen=1)
+        return final.changes
 
     def get_change(self, change_id: str) -> ChangeDetail:
         require_safe_component(change_id, "change id")

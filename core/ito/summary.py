@@ -82,9 +82,14 @@ def scan_change_folder(path: Path) -> FolderScan:
 def proposal_title(proposal: Path, change_id: str) -> str:
     """The proposal's first `# ` heading without ito's "Change: " prefix, else from the id."""
     try:
-        heading = first_heading(proposal.read_bytes().decode("utf-8", errors="replace"))
+        text = proposal.read_bytes().decode("utf-8", errors="replace")
     except OSError:
-        heading = None
+        text = None
+    return title_from_proposal(text, change_id)
+
+
+def title_from_proposal(text: str | None, change_id: str) -> str:
+    heading = first_heading(text) if text else None
     if heading and heading.startswith(_TITLE_PREFIX):
         heading = heading[len(_TITLE_PREFIX) :].strip()
     return heading or humanize(change_id)
@@ -129,3 +134,31 @@ def summarize_change_dir(
         lifecycle=lifecycle,
         archived_on=archived_on.isoformat() if archived_on is not None else None,
     )
+
+
+def folder_signature(path: Path) -> str:
+    """What a cached summary of the folder depends on, from stats alone (no file is read).
+
+    The folder's own mtime changes when an artifact is created, deleted or renamed; the
+    artifacts' mtime and size when they are edited; each capability folder's mtime when its
+    spec.md comes or goes. Not seen: an in-place edit of a delta spec (it only moves
+    last_modified) — the next change to anything else in the folder picks it up.
+    """
+    parts: list[str] = []
+    try:
+        parts.append(str(os.stat(path).st_mtime_ns))
+    except OSError:
+        return "missing"
+    for name in ("tasks.md", "proposal.md", "design.md"):
+        try:
+            stat = os.stat(path / name)
+            parts.append(f"{stat.st_mtime_ns}:{stat.st_size}")
+        except OSError:
+            parts.append("-")
+    try:
+        with os.scandir(path / "specs") as entries:
+            caps = sorted(f"{e.name}={e.stat().st_mtime_ns}" for e in entries)
+        parts.append(";".join(caps))
+    except OSError:
+        parts.append("-")
+    return "|".join(parts)

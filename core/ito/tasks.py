@@ -11,14 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from core.ito.fast_statuses import fast_statuses
 from core.ito.task_records import TaskRecord
 from core.ito.tasks_checkbox import is_checkbox_line, parse_checkbox
-from core.ito.tasks_enhanced import (
-    CHECKPOINT_HEADING,
-    TASKS_FOR_HEADING,
-    WAVE_HEADING,
-    parse_enhanced,
-)
+from core.ito.tasks_enhanced import is_enhanced_marker, parse_enhanced
 from core.ito.text import (
     ContentLines,
     content_lines,
@@ -30,9 +26,6 @@ from core.models.changes import Diagnostic, Progress, Task, TaskStatus, Wave, Wo
 
 TasksFormat = Literal["enhanced", "checkbox"]
 
-# Detection needs the word "Task" (FORMATS.md); once a file is enhanced, `### 1.1: Name` is
-# a task heading too.
-_TASK_WORD_HEADING = re.compile(r"###\s+Task\s+[^:]+:\s+.+")
 # A superset of the lines `task_statuses_bytes` needs (`[^\S\n]` is whitespace within a line,
 # the set `str.lstrip` removes).
 _STATUS_RELEVANT = re.compile(r"^[^\S\n]*(?:[#`~]|[-*] \[|[^\n]*Status)[^\n]*", re.MULTILINE)
@@ -50,20 +43,11 @@ class ParsedTasks:
         return compute_progress(self.tasks)
 
 
-def _is_enhanced_marker(stripped: str) -> bool:
-    return (
-        TASKS_FOR_HEADING.fullmatch(stripped) is not None
-        or WAVE_HEADING.fullmatch(stripped) is not None
-        or _TASK_WORD_HEADING.fullmatch(stripped) is not None
-        or CHECKPOINT_HEADING.fullmatch(stripped) is not None
-    )
-
-
 def detect_format(lines: list[tuple[int, str]]) -> tuple[TasksFormat, int | None]:
     """The format, and for enhanced files the line that made it so."""
     for number, line in lines:
         stripped = line.strip()
-        if stripped.startswith("#") and _is_enhanced_marker(stripped):
+        if stripped.startswith("#") and is_enhanced_marker(stripped):
             return "enhanced", number
     return "checkbox", None
 
@@ -143,6 +127,9 @@ def task_statuses_bytes(data: bytes, path: str) -> list[TaskStatus]:
     tests hold this equal to `parse_tasks` statuses on arbitrary input.
     """
     normalized = normalize(decode_utf8(data, path))
+    quick = fast_statuses(normalized)
+    if quick is not None:
+        return quick
     records = _parse_records(drop_code_blocks(_status_relevant_lines(normalized)), path)
     return [record.status for record in records.tasks]
 

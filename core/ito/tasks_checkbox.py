@@ -13,11 +13,11 @@ import re
 from core.ito.task_records import TaskRecord
 from core.models.changes import Diagnostic, TaskStatus
 
-_CHECKBOX = re.compile(r"[-*] \[([ xX~>])\] (.*)", re.DOTALL)
+CHECKBOX = re.compile(r"[-*] \[([ xX~>])\] (.*)", re.DOTALL)
 # An id token (digits separated by single dots, optionally ending in ':' or '.', ito's rule),
 # then whitespace and the name.
 _LABELLED = re.compile(r"([0-9]+(?:\.[0-9]+)*)[:.]?[ \t]+(.*)", re.DOTALL)
-_MARKERS = {
+MARKERS = {
     " ": TaskStatus.PENDING,
     "x": TaskStatus.COMPLETE,
     "X": TaskStatus.COMPLETE,
@@ -27,7 +27,7 @@ _MARKERS = {
 
 
 def is_checkbox_line(line: str) -> bool:
-    return _CHECKBOX.match(line.lstrip()) is not None
+    return CHECKBOX.match(line.lstrip()) is not None
 
 
 def _split_id(rest: str) -> tuple[str | None, str]:
@@ -48,7 +48,7 @@ def parse_checkbox(
         if stripped.startswith("## "):
             section = stripped[3:].strip()
             continue
-        match = _CHECKBOX.match(stripped)
+        match = CHECKBOX.match(stripped)
         if match is None:
             continue
         explicit, name = _split_id(match[2].strip())
@@ -67,7 +67,7 @@ def parse_checkbox(
                 id=task_id,
                 name=name,
                 wave=None,
-                status=_MARKERS[match[1]],
+                status=MARKERS[match[1]],
                 kind="task",
                 section=section,
                 line=number,

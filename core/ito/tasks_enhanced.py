@@ -24,12 +24,15 @@ WAVE_HEADING = re.compile(r"##\s+Wave\s+([0-9]{1,9})(?:\s*[:-]\s*(.*?))?\s*")
 TASK_HEADING = re.compile(r"###\s+(?:Task\s+)?([^:]+?):\s+(.+?)\s*")
 CHECKPOINT_HEADING = re.compile(r"###\s+Checkpoint:\s+(.+?)\s*")
 TASKS_FOR_HEADING = re.compile(r"#\s+Tasks for:.*")
-_FIELD_LINE = re.compile(r"[-*]\s+\*\*([^*]+)\*\*:(.*)")
-_STATUS_VALUE = re.compile(r"(?:\[(.)\])?\s*(.*?)")
+# Detection needs the word "Task" (FORMATS.md); once a file is enhanced, `### 1.1: Name` is
+# a task heading too.
+_TASK_WORD_HEADING = re.compile(r"###\s+Task\s+[^:]+:\s+.+")
+FIELD_LINE = re.compile(r"[-*]\s+\*\*([^*]+)\*\*:(.*)")
+STATUS_VALUE = re.compile(r"(?:\[(.)\])?\s*(.*?)")
 _WAVE_REF = re.compile(r"(?:[Ww][Aa][Vv][Ee]\s+)?([0-9]{1,9})")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
-_LABELS = {status.value: status for status in TaskStatus}
+LABELS = {status.value: status for status in TaskStatus}
 
 
 @dataclass
@@ -83,11 +86,11 @@ class _Parser:
         if not stripped:
             return
         first = stripped[0]
-        if first == "#" and _is_heading(stripped):
+        if first == "#" and is_heading(stripped):
             self.heading(number, stripped)
             return
         if first in "-*":
-            match = _FIELD_LINE.fullmatch(stripped)
+            match = FIELD_LINE.fullmatch(stripped)
             if match is not None and match[1].strip():
                 self.field_line(number, match[1].strip(), match[2].strip())
                 return
@@ -152,7 +155,7 @@ class _Parser:
             if current.status_label is not None:
                 self.note(number, f"task {current.id}: repeated Status line ignored")
             else:
-                label = _STATUS_VALUE.fullmatch(value)
+                label = STATUS_VALUE.fullmatch(value)
                 current.status_label = label[2] if label is not None else value
                 current.status_line = number
             current.last_field = None
@@ -165,7 +168,7 @@ class _Parser:
         if current is None:
             return
         self.current = None
-        status = _LABELS.get(current.status_label or "")
+        status = LABELS.get(current.status_label or "")
         if status is None:
             status = TaskStatus.PENDING
             if current.status_label is None:
@@ -246,7 +249,7 @@ def _is_iso_date(text: str) -> bool:
     return True
 
 
-def _is_heading(stripped: str) -> bool:
+def is_heading(stripped: str) -> bool:
     hashes = len(stripped) - len(stripped.lstrip("#"))
     return 1 <= hashes <= 6 and (len(stripped) == hashes or stripped[hashes] in " \t")
 
@@ -256,3 +259,12 @@ def parse_enhanced(lines: list[tuple[int, str]], path: str) -> EnhancedResult:
     for number, line in lines:
         parser.feed(number, line)
     return parser.finish()
+
+
+def is_enhanced_marker(stripped: str) -> bool:
+    return (
+        TASKS_FOR_HEADING.fullmatch(stripped) is not None
+        or WAVE_HEADING.fullmatch(stripped) is not None
+        or _TASK_WORD_HEADING.fullmatch(stripped) is not None
+        or CHECKPOINT_HEADING.fullmatch(stripped) is not None
+    )

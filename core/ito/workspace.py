@@ -81,23 +81,24 @@ class ItoWorkspace:
 
     # ── changes ──────────────────────────────────────────────────────────
 
+    def change_folders(self, lifecycle: LifecycleFilter) -> list[tuple[ChangeFolder, Lifecycle]]:
+        """The folders `list_changes` summarizes, in listing order (names only, no reads)."""
+        folders: list[tuple[ChangeFolder, Lifecycle]] = []
+        if lifecycle in (LifecycleFilter.ACTIVE, LifecycleFilter.ALL):
+            folders.extend((f, Lifecycle.ACTIVE) for f in active_folders(self.changes_dir))
+        if lifecycle in (LifecycleFilter.ARCHIVED, LifecycleFilter.ALL):
+            folders.extend((f, Lifecycle.ARCHIVED) for f in archived_folders(self.archive_dir))
+        return folders
+
     def list_changes(
         self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
     ) -> list[ChangeSummary]:
         """FORMATS.md "Listing". `all` is the active changes, then the archived ones, each
         sorted by id (an id both active and archived appears twice, once per lifecycle)."""
-        rows: list[ChangeSummary] = []
-        if lifecycle in (LifecycleFilter.ACTIVE, LifecycleFilter.ALL):
-            rows.extend(
-                summarize_change_dir(f.path, f.change_id, Lifecycle.ACTIVE, None)
-                for f in active_folders(self.changes_dir)
-            )
-        if lifecycle in (LifecycleFilter.ARCHIVED, LifecycleFilter.ALL):
-            rows.extend(
-                summarize_change_dir(f.path, f.change_id, Lifecycle.ARCHIVED, f.archived_on)
-                for f in archived_folders(self.archive_dir)
-            )
-        return rows
+        return [
+            summarize_change_dir(folder.path, folder.change_id, life, folder.archived_on)
+            for folder, life in self.change_folders(lifecycle)
+        ]
 
     def _change_path(self, change_id: str) -> Path:
         require_safe_component(change_id, "change id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from enum import StrEnum
 from typing import Literal
 
@@ -20,6 +21,17 @@ class ArtifactBundle(BaseModel):
     tasks: str | None = None
     specs: list[tuple[str, str]] = Field(default_factory=list)
     revision: str = ""
+
+    def files(self) -> dict[str, str]:
+        """The artifacts by their path inside the change folder (absent documents left out)."""
+        documents = {
+            "proposal.md": self.proposal,
+            "design.md": self.design,
+            "tasks.md": self.tasks,
+        }
+        found = {path: text for path, text in documents.items() if text is not None}
+        found.update({f"specs/{capability}/spec.md": text for capability, text in self.specs})
+        return found
 
 
 class PushResult(BaseModel):
@@ -53,9 +65,12 @@ class ArchiveStep(StrEnum):
     MARK_ARCHIVED = "mark-archived"
 
 
+StepStatus = Literal["started", "done", "skipped", "failed"]
+
+
 class ArchiveStepReport(BaseModel):
     step: ArchiveStep
-    status: Literal["started", "done", "skipped", "failed"]
+    status: StepStatus
     detail: str = ""
 
 
@@ -67,3 +82,41 @@ class ArchiveOutcome(BaseModel):
     # Set when the last step failed: the local archive stands (ito's rule).
     backend_error: str | None = None
     steps: list[ArchiveStepReport] = Field(default_factory=list)
+
+
+class FileState(StrEnum):
+    SAME = "same"
+    DIFFERENT = "different"
+    ONLY_LOCAL = "only-local"
+    ONLY_SERVER = "only-server"
+
+
+class FileDifference(BaseModel):
+    """How one artifact of the working copy compares with the backend's copy of it.
+
+    `added` and `removed` count the lines the local file adds to or removes from the
+    server's: what a push would change on the server.
+    """
+
+    path: str
+    state: FileState
+    added: int = 0
+    removed: int = 0
+
+    @classmethod
+    def between(cls, path: str, local: str | None, server: str | None) -> FileDifference:
+        if local is None:
+            if server is None:
+                raise ValueError(f"{path}: neither side has the file")
+            return cls(path=path, state=FileState.ONLY_SERVER, removed=len(server.splitlines()))
+        if server is None:
+            return cls(path=path, state=FileState.ONLY_LOCAL, added=len(local.splitlines()))
+        if local == server:
+            return cls(path=path, state=FileState.SAME)
+        added = removed = 0
+        matcher = difflib.SequenceMatcher(None, server.splitlines(), local.splitlines(), False)
+        for tag, start_a, end_a, start_b, end_b in matcher.get_opcodes():
+            if tag != "equal":
+                removed += end_a - start_a
+                added += end_b - start_b
+        return cls(path=path, state=FileState.DIFFERENT, added=added, removed=removed)

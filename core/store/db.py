@@ -52,6 +52,28 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, seq)
     );
     """,
+    """
+    CREATE TABLE change_index (
+        folder            TEXT PRIMARY KEY,   -- relative to .ito/changes/
+        signature         TEXT NOT NULL,      -- core.ito.summary.folder_signature
+        id                TEXT NOT NULL,
+        module_id         TEXT,
+        completed_tasks   INTEGER NOT NULL,
+        shelved_tasks     INTEGER NOT NULL,
+        in_progress_tasks INTEGER NOT NULL,
+        pending_tasks     INTEGER NOT NULL,
+        total_tasks       INTEGER NOT NULL,
+        has_proposal      INTEGER NOT NULL,
+        has_design        INTEGER NOT NULL,
+        has_specs         INTEGER NOT NULL,
+        has_tasks         INTEGER NOT NULL,
+        work_status       TEXT NOT NULL,
+        last_modified     TEXT NOT NULL,
+        title             TEXT NOT NULL,
+        lifecycle         TEXT NOT NULL,
+        archived_on       TEXT
+    );
+    """,
 ]
 
 BUSY_TIMEOUT_MS = 15_000

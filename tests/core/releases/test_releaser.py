@@ -110,7 +110,8 @@ def test_a_command_that_runs_too_long_is_stopped_and_fails(tmp_path: Path) -> No
     with pytest.raises(ReleaseFailed, match=r"timed out after 0\.3s"):
         releaser.release("org/a", "1.0", "d", "bot")
 
-    assert time.monotonic() - started < 2
+    # Far below the script's 30 s: the command was stopped, not waited for.
+    assert time.monotonic() - started < 10
 
 
 def test_a_missing_executable_fails_naming_it(tmp_path: Path) -> None:

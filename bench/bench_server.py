@@ -1,0 +1,150 @@
+"""Server benchmark: lease claims per second through a real `quarterdeck serve`.
+
+Prints one JSON object, e.g. {"server_claims_8": {"value": 310.2, "unit": "claims/s",
+"p50_ms": 21.4, "p99_ms": 63.0}, ...}.
+
+server_claims_N   N concurrent clients (threads, each its own httpx-based RemoteBackend and
+                  holder) claim and release changes of a 200-change project over loopback for
+                  a fixed time. Each client cycles through its own share of the changes, so
+                  no claim conflicts: what is measured is the server's claim path (auth,
+                  change lookup, one SQLite write transaction) under concurrency. `value` is
+                  claims per second over all clients; p50/p99 are claim latencies (the
+                  release that follows each claim is not timed but shares the server).
+
+Usage: python bench/bench_server.py [--quick]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+
+from core.backends.remote import RemoteBackend
+
+CONCURRENCY = (1, 8, 32)
+CHANGES = 200
+ORG, REPO, ADMIN = "bench", "claims", "bench-admin-token"
+TTL = 600
+_LISTENING = re.compile(rb"listening at http://[^/\s]+:(\d+)/")
+
+
+def write_project(root: Path) -> list[str]:
+    """A workspace of CHANGES ready changes (proposal, one delta spec, pending tasks)."""
+    ids = [f"{1 + n // 90:03d}-{1 + n % 90:02d}_bench-change-{n}" for n in range(CHANGES)]
+    for change_id in ids:
+        folder = root / ".ito" / "changes" / change_id
+        (folder / "specs" / "change-leasing").mkdir(parents=True)
+        (folder / ".ito.yaml").write_text("schema: spec-driven\ncreated: 2026-11-01\n")
+        (folder / "proposal.md").write_text(f"# Change: {change_id}\n")
+        (folder / "specs" / "change-leasing" / "spec.md").write_text("## ADDED Requirements\n")
+        (folder / "tasks.md").write_text("## 1. Work\n\n- [ ] 1.1 Build it\n- [ ] 1.2 Test it\n")
+    return ids
+
+
+def start_server(data_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    command = [sys.executable, "-m", "core", "serve", "--port", "0", "--data-dir", str(data_dir)]
+    command += ["--allow-org", ORG, "--admin-token", ADMIN]
+    with log.open("wb") as err:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=err)
+    try:
+        return process, wait_until_serving(process, log)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+
+
+def wait_until_serving(process: subprocess.Popen[bytes], log: Path) -> str:
+    """The server's URL once it printed its port and answers /health."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = _LISTENING.search(log.read_bytes())
+        if found:
+            url = f"http://127.0.0.1:{int(found.group(1))}"
+            try:
+                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                    return url
+            except httpx.TransportError:
+                pass
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited: {log.read_text()}")
+        time.sleep(0.02)
+    raise RuntimeError("the server did not start within 30 s")
+
+
+def client_loop(
+    url: str, holder: str, changes: list[str], deadline: float, latencies: list[float]
+) -> None:
+    backend = RemoteBackend(url, ORG, REPO, token=ADMIN, timeout_s=60, max_retries=0)
+    try:
+        turn = 0
+        while time.monotonic() < deadline:
+            change_id = changes[turn % len(changes)]
+            turn += 1
+            started = time.perf_counter()
+            backend.claim(change_id, holder, TTL)
+            latencies.append(time.perf_counter() - started)
+            backend.release(change_id, holder)
+    finally:
+        backend.close()
+
+
+def measure(url: str, ids: list[str], clients: int, duration_s: float) -> dict[str, Any]:
+    per_client: list[list[float]] = [[] for _ in range(clients)]
+    deadline = time.monotonic() + duration_s
+    threads = [
+        threading.Thread(
+            target=client_loop,
+            args=(url, f"bench-{clients}-{n}", ids[n::clients], deadline, per_client[n]),
+        )
+        for n in range(clients)
+    ]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    latencies = sorted(ms * 1000 for times in per_client for ms in times)
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "value": round(len(latencies) / elapsed, 1),
+        "unit": "claims/s",
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p99_ms": round(cuts[98], 2),
+    }
+
+
+def run(quick: bool) -> dict[str, Any]:
+    duration_s = 2.0 if quick else 6.0
+    with tempfile.TemporaryDirectory(prefix="qd-bench-server-") as folder:
+        data_dir = Path(folder) / "data"
+        ids = write_project(data_dir / "projects" / ORG / REPO)
+        process, url = start_server(data_dir, Path(folder) / "server.log")
+        try:
+            # One untimed round first: the server opens the project and its database.
+            measure(url, ids, 1, 0.3)
+            return {
+                f"server_claims_{clients}": measure(url, ids, clients, duration_s)
+                for clients in CONCURRENCY
+            }
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(quick="--quick" in sys.argv[1:])))
