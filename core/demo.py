@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import random
 import shutil
 import textwrap
@@ -187,6 +188,7 @@ def build_demo(root: Path, *, force: bool = False, now: datetime | None = None) 
     _write_config(root)
     rng = random.Random(20261122)
     _write_ito(root / ".ito", rng, clock)
+    _pin_file_times(root / ".ito", clock)
     _write_graph(root / ".quarterdeck" / "release-graph.json")
     _write_release_script(root / "scripts" / "release.py")
     _write_backlog(root, clock)
@@ -198,6 +200,17 @@ def build_demo(root: Path, *, force: bool = False, now: datetime | None = None) 
     finally:
         backend.close()
     return root
+
+
+def _pin_file_times(ito: Path, clock: DemoClock) -> None:
+    """Date every file by the demo clock, not by when the demo was built, so "last modified"
+    reads like a working team's (minutes to weeks ago) and every build looks the same."""
+    for index, path in enumerate(sorted(ito.rglob("*"))):
+        if path.is_file():
+            # A spread of ages (7 minutes to about 17 days) that does not follow file order.
+            minutes = 7 + (index * 7919) % 24_000
+            moment = (clock.now - timedelta(minutes=minutes)).timestamp()
+            os.utime(path, (moment, moment))
 
 
 def _write(path: Path, text: str) -> None:

@@ -13,6 +13,7 @@ from core.timeutil import fixed_clock
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PINNED = datetime(2026, 11, 22, 10, 0, 0, 123456, tzinfo=UTC)
+WRITTEN = datetime(2026, 11, 21, 9, 30, 0, tzinfo=UTC)
 
 
 def fixture_text(name: str) -> str:
@@ -67,6 +68,9 @@ class Builder:
         for cap, text in (specs or {}).items():
             (path / "specs" / cap).mkdir(parents=True)
             (path / "specs" / cap / "spec.md").write_text(text)
+        # Files written "before" the pinned clock, as in real use, whatever today's date is.
+        for file in [*path.rglob("*"), path]:
+            self.set_mtime(file, WRITTEN)
         return path
 
     def ready_change(self, change_id: str, **kwargs: object) -> Path:

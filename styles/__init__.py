@@ -1,0 +1,1 @@
+"""Textual CSS for the dashboard (shipped inside the wheel as package data)."""

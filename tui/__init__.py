@@ -1,0 +1,1 @@
+"""Quarterdeck's Textual dashboard. It calls only `core.service.Service`."""

@@ -1,0 +1,93 @@
+"""The command palette (ctrl+p): jump to any change, repo, backup or backlog item by fuzzy
+name, or run any action of the current screen."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from tui.app import QuarterdeckApp
+
+# Fuzzy-scoring every one of 100,000 changes per keystroke would stall the palette; a
+# compiled "these letters in this order" regex narrows the field first.
+MAX_CANDIDATES = 400
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str  # "change", "repo", "backup", "backlog"
+    key: str
+    text: str
+    help: str
+
+
+class Catalog:
+    """What screens have loaded, searchable by name (screens publish, palette reads)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, list[Entry]] = {}
+
+    def publish(self, kind: str, entries: Iterable[Entry]) -> None:
+        self._entries[kind] = list(entries)
+
+    def candidates(self, query: str) -> list[Entry]:
+        letters = [re.escape(ch) for ch in query.lower() if not ch.isspace()]
+        if not letters:
+            return []
+        pattern = re.compile(".*?".join(letters))
+        found: list[Entry] = []
+        for entries in self._entries.values():
+            for entry in entries:
+                if pattern.search(entry.text.lower()):
+                    found.append(entry)
+                    if len(found) >= MAX_CANDIDATES:
+                        return found
+        return found
+
+
+class QuarterdeckCommands(Provider):
+    @property
+    def qapp(self) -> QuarterdeckApp:
+        return cast("QuarterdeckApp", self.app)
+
+    def _actions(self) -> list[tuple[str, str, Callable[[], object]]]:
+        app = self.qapp
+        actions: list[tuple[str, str, Callable[[], object]]] = []
+        for mode, title in app.mode_titles():
+            actions.append(
+                (f"Go to {title}", f"switch to the {title} screen", partial(app.switch_mode, mode))
+            )
+        for label, help_text, run in app.screen_actions():
+            actions.append((label, help_text, run))
+        actions.append(("Refresh", "reload the current screen now", app.action_refresh))
+        actions.append(("Help: keys", "every binding of this screen", app.action_help))
+        actions.append(
+            ("Change theme", "pick a Textual theme (remembered)", app.action_change_theme)
+        )
+        return actions
+
+    async def discover(self) -> Hits:
+        for label, help_text, run in self._actions():
+            yield DiscoveryHit(label, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, help_text, run in self._actions():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), run, help=help_text)
+        for entry in self.qapp.catalog.candidates(query):
+            score = matcher.match(entry.text)
+            if score > 0:
+                yield Hit(
+                    score * 0.9,  # actions first when equally good
+                    matcher.highlight(entry.text),
+                    partial(self.qapp.open_entity, entry.kind, entry.key),
+                    help=entry.help,
+                )

@@ -1,0 +1,1 @@
+"""One module per mode screen, plus dialogs and the help screen."""

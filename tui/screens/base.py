@@ -1,0 +1,183 @@
+"""What every mode screen shares: loading data through the service in a worker,
+reporting errors without losing the user's place, and the chrome (mode bar, banner).
+
+A screen implements `load()` (runs in a thread, may call the service) and `show(data)`
+(runs on the UI thread, updates widgets). Mutating actions go through `perform()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+
+from textual import work
+from textual.app import ComposeResult
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from core.models.errors import BackendUnavailable, QuarterdeckError
+from core.service import Service
+from tui.palette import Palette
+from tui.widgets.chrome import Banner, ModeBar
+
+if TYPE_CHECKING:
+    from tui.app import QuarterdeckApp
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class ModeScreen(Screen[None], Generic[T]):
+    MODE: ClassVar[str] = ""
+    TITLE: ClassVar[str] = ""
+    # Bindings that change something; hidden and refused in read-only mode.
+    MUTATING_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+
+    last_refreshed: reactive[datetime | None] = reactive(None)
+    loading_data: reactive[bool] = reactive(False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: T | None = None
+        self.palette = Palette()
+
+    @property
+    def qapp(self) -> QuarterdeckApp:
+        return cast("QuarterdeckApp", self.app)
+
+    @property
+    def service(self) -> Service:
+        return self.qapp.service
+
+    def now(self) -> datetime:
+        return self.qapp.clock()
+
+    def compose_chrome(self) -> ComposeResult:
+        yield ModeBar(self.MODE)
+        yield Banner()
+
+    def compose_footer(self) -> ComposeResult:
+        yield Footer()
+
+    # Refresh.
+
+    def on_mount(self) -> None:
+        self.palette = Palette.of(self.app)
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_data()
+
+    def _theme_changed(self) -> None:
+        self.palette = Palette.of(self.app)
+        if self.data is not None:
+            self.show(self.data)
+
+    def refresh_data(self) -> None:
+        self.loading_data = True
+        self._load_worker()
+
+    def load(self) -> T:
+        raise NotImplementedError
+
+    def show(self, data: T) -> None:
+        raise NotImplementedError
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load_worker(self) -> None:
+        try:
+            data = self.load()
+        except QuarterdeckError as error:
+            self.app.call_from_thread(self._load_failed, error)
+            return
+        except Exception as error:  # a bug must not take the dashboard down
+            self.app.call_from_thread(self._load_failed, error)
+            return
+        self.app.call_from_thread(self._loaded, data)
+
+    def _loaded(self, data: T) -> None:
+        self.loading_data = False
+        self.data = data
+        self.last_refreshed = self.now()
+        self.qapp.backend_reachable(self.last_refreshed)
+        try:
+            self.show(data)
+        except Exception as error:
+            self.app.log.error(f"{self.MODE}: show failed: {error!r}")
+            self.notify(f"Could not display {self.TITLE}: {error}", severity="error")
+
+    def _load_failed(self, error: Exception) -> None:
+        self.loading_data = False
+        if isinstance(error, BackendUnavailable):
+            # Keep showing the last data (marked stale by the banner) and keep retrying.
+            self.qapp.backend_unreachable(error)
+            return
+        self.notify(f"{self.TITLE}: {error}", severity="error", timeout=8)
+
+    # Actions.
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.MUTATING_ACTIONS and self.service.read_only)
+
+    def perform(
+        self,
+        call: Callable[[], R],
+        *,
+        success: Callable[[R], str | None] | None = None,
+        on_error: Callable[[QuarterdeckError], bool] | None = None,
+        then: Callable[[R], None] | None = None,
+        refresh: bool = True,
+    ) -> None:
+        """Run a service call off the UI thread; say what happened; refresh on success.
+
+        `on_error` may handle a typed error itself (e.g. open the conflict dialog) by
+        returning True; otherwise the rule's message is shown and nothing else changes.
+        """
+        self._perform_worker(call, success, on_error, then, refresh)
+
+    @work(thread=True, group="actions", exit_on_error=False)
+    def _perform_worker(
+        self,
+        call: Callable[[], Any],
+        success: Callable[[Any], str | None] | None,
+        on_error: Callable[[QuarterdeckError], bool] | None,
+        then: Callable[[Any], None] | None,
+        refresh: bool,
+    ) -> None:
+        try:
+            result = call()
+        except QuarterdeckError as error:
+            self.app.call_from_thread(self._action_failed, error, on_error)
+            return
+        except Exception as error:
+            self.app.call_from_thread(
+                self.notify, f"Unexpected error: {error!r}", severity="error", timeout=10
+            )
+            return
+        self.app.call_from_thread(self._action_done, result, success, then, refresh)
+
+    def _action_done(
+        self,
+        result: Any,
+        success: Callable[[Any], str | None] | None,
+        then: Callable[[Any], None] | None,
+        refresh: bool,
+    ) -> None:
+        message = success(result) if success else None
+        if message:
+            self.notify(message)
+        if then is not None:
+            then(result)
+        if refresh:
+            self.refresh_data()
+
+    def _action_failed(
+        self, error: QuarterdeckError, on_error: Callable[[QuarterdeckError], bool] | None
+    ) -> None:
+        if on_error is not None and on_error(error):
+            return
+        if isinstance(error, BackendUnavailable):
+            self.qapp.backend_unreachable(error)
+        self.notify(str(error), severity="error", timeout=10)

@@ -1,0 +1,142 @@
+"""The top line of every screen (modes, backend, freshness) and the problem banner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from tui.formatting import ago
+
+if TYPE_CHECKING:
+    from tui.app import QuarterdeckApp
+
+MODE_TITLES = [
+    ("changes", "Changes"),
+    ("leases", "Leases"),
+    ("releases", "Releases"),
+    ("backups", "Backups"),
+    ("backlog", "Backlog"),
+]
+
+
+class ModeBar(Widget):
+    """`⚓ Quarterdeck  1 Changes  2 Leases …        local ~/demo · ● refreshed 4s ago`."""
+
+    DEFAULT_CSS = """
+    ModeBar {
+        dock: top;
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    def __init__(self, mode: str) -> None:
+        super().__init__()
+        self.mode = mode
+
+    @property
+    def qapp(self) -> QuarterdeckApp:
+        return cast("QuarterdeckApp", self.app)
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh)
+        for name in ("backend_error", "backlog_count", "theme"):
+            self.watch(self.app, name, self._changed, init=False)
+        for name in ("last_refreshed", "loading_data"):
+            self.watch(self.screen, name, self._changed, init=False)
+
+    def _changed(self, _value: Any = None) -> None:
+        self.refresh()
+
+    def render(self) -> Text:
+        app = self.qapp
+        variables = app.theme_variables
+        accent = variables.get("accent", "magenta")[:7]
+        primary = variables.get("primary", "blue")[:7]
+        error = variables.get("error", "red")[:7]
+        success = variables.get("success", "green")[:7]
+        wide = self.size.width >= 110
+        left = Text(no_wrap=True, overflow="ellipsis")
+        left.append(" ⚓ Quarterdeck " if wide else " ⚓ ", style=f"bold {accent}")
+        for number, (mode, title) in enumerate(MODE_TITLES, start=1):
+            label = title
+            if mode == "backlog" and app.backlog_count:
+                label += f"·{app.backlog_count}"
+            look = Style.parse(f"bold reverse {primary}") if mode == self.mode else Style()
+            clickable = look + Style.from_meta({"@click": f"app.switch_mode('{mode}')"})
+            left.append(" ")
+            left.append(f"{number} {label}", style=clickable)
+            left.append(" ")
+        right = Text(no_wrap=True)
+        info = app.service.info
+        if wide:
+            # The folder's name, not its path: short, and the same on every machine.
+            where = (
+                Path(info.location).name
+                if info.kind == "local"
+                else (f"{info.location} {info.project or ''}".strip())
+            )
+            right.append(f"{info.kind} {where} · ", style="dim")
+        if app.backend_error:
+            right.append("● unreachable", style=f"bold {error}")
+        else:
+            right.append("●", style=success)
+            screen = self.screen
+            refreshed = getattr(screen, "last_refreshed", None)
+            loading = getattr(screen, "loading_data", False)
+            if refreshed is None:
+                right.append(" loading…" if loading else " -")
+            else:
+                right.append(f" {ago(refreshed, app.clock())}")
+        if app.service.read_only:
+            right.append(" READ-ONLY", style=f"bold {error}")
+        right.append(" ")
+        gap = max(1, self.size.width - left.cell_len - right.cell_len)
+        return Text.assemble(left, " " * gap, right, no_wrap=True, overflow="ellipsis")
+
+
+class Banner(Widget):
+    """A full-width warning while the backend is unreachable (data shown is stale)."""
+
+    DEFAULT_CSS = """
+    Banner {
+        dock: top;
+        height: auto;
+        display: none;
+        background: $error 30%;
+        color: $text;
+        padding: 0 1;
+    }
+    Banner.-visible { display: block; }
+    """
+
+    @property
+    def qapp(self) -> QuarterdeckApp:
+        return cast("QuarterdeckApp", self.app)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "backend_error", self._update)
+        self.set_interval(1.0, self.refresh)
+
+    def _update(self, error: str | None) -> None:
+        self.set_class(bool(error), "-visible")
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        app = self.qapp
+        if not app.backend_error:
+            return Text("")
+        since = app.backend_last_ok
+        stale = (
+            f"showing data from {since.strftime('%H:%M:%S')} (stale)" if since else "no data yet"
+        )
+        return Text.assemble(
+            ("⚠ Backend unreachable: ", "bold"),
+            app.backend_error,
+            f" — {stale}; retrying every {app.refresh_interval:g}s.",
+        )
