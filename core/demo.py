@@ -14,7 +14,9 @@ import os
 import random
 import shutil
 import textwrap
-from dataclasses import dataclass
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -162,10 +164,17 @@ CANISTERS = ["renrk-eyaaa-aaaaa-aaada-cai", "rdmx6-jaaaa-aaaaa-aaadq-cai"]
 
 @dataclass(frozen=True)
 class DemoClock:
+    """The demo's time, and its plan and run ids: both fixed, so every build is the same."""
+
     now: datetime
+    _counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def at(self, **offset: float) -> Clock:
         return fixed_clock(self.now + timedelta(**offset))
+
+    def ids(self) -> uuid.UUID:
+        # 0d3a0001-…, 0d3a0002-…: readable, and still the shape aivcs gives (a UUID).
+        return uuid.UUID(int=(0x0D3A0000 + next(self._counter)) << 96)
 
 
 def build_demo(root: Path, *, force: bool = False, now: datetime | None = None) -> Path:
@@ -193,7 +202,9 @@ def build_demo(root: Path, *, force: bool = False, now: datetime | None = None) 
     _write_release_script(root / "scripts" / "release.py")
     _write_backlog(root, clock)
     _write_backups(root / "backups", clock)
-    backend = LocalBackend(LocalPaths.for_root(root, release_command=None), clock.at())
+    backend = LocalBackend(
+        LocalPaths.for_root(root, release_command=None), clock.at(), ids=clock.ids
+    )
     try:
         _take_leases(backend, clock)
         _record_release_history(backend, clock)
@@ -783,7 +794,10 @@ def _ticking(start: datetime, step_seconds: float) -> Clock:
 
 def _record_release_history(backend: LocalBackend, clock: DemoClock) -> None:
     past_backend = LocalBackend(
-        backend.paths, _ticking(clock.now - timedelta(days=6), 37), _DemoHistoryReleaser()
+        backend.paths,
+        _ticking(clock.now - timedelta(days=6), 37),
+        _DemoHistoryReleaser(),
+        ids=clock.ids,
     )
     try:
         failed_plan = past_backend.build_release_plan(

@@ -7,7 +7,7 @@ and pushes from. Everything else is the backend's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -26,6 +26,7 @@ from core.models.backups import (
 )
 from core.models.changes import (
     ChangeDetail,
+    ChangeListing,
     ChangeSummary,
     Lifecycle,
     LifecycleFilter,
@@ -115,6 +116,12 @@ class Service:
         self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
     ) -> list[ChangeSummary]:
         return self.backend.list_changes(lifecycle)
+
+    def stream_changes(
+        self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
+    ) -> Iterator[ChangeListing]:
+        """Listings that grow to the complete one; see `Backend.stream_changes`."""
+        return self.backend.stream_changes(lifecycle)
 
     def get_change(self, change_id: str) -> ChangeDetail:
         return self.backend.get_change(change_id)

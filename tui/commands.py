@@ -3,6 +3,7 @@ name, or run any action of the current screen."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -10,6 +11,11 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from core.models.backlog import BacklogItem
+from core.models.backups import BackupFolder
+from core.models.errors import QuarterdeckError
+from core.service import Service
 
 if TYPE_CHECKING:
     from tui.app import QuarterdeckApp
@@ -36,6 +42,13 @@ class Catalog:
     def publish(self, kind: str, entries: Iterable[Entry]) -> None:
         self._entries[kind] = list(entries)
 
+    def has(self, kind: str) -> bool:
+        return kind in self._entries
+
+    def publish_unless_present(self, kind: str, entries: Iterable[Entry]) -> None:
+        # A screen's own entries (richer, fresher) win over a start-up preload.
+        self._entries.setdefault(kind, list(entries))
+
     def candidates(self, query: str) -> list[Entry]:
         letters = [re.escape(ch) for ch in query.lower() if not ch.isspace()]
         if not letters:
@@ -49,6 +62,63 @@ class Catalog:
                     if len(found) >= MAX_CANDIDATES:
                         return found
         return found
+
+
+def backup_entries(folders: Iterable[BackupFolder]) -> list[Entry]:
+    return [
+        Entry(
+            "backup",
+            folder.name,
+            folder.name,
+            "unreadable"
+            if folder.error
+            else f"{folder.layout_status} · "
+            f"{folder.completed_operations}/{folder.total_operations}",
+        )
+        for folder in folders
+    ]
+
+
+def backlog_entries(items: Iterable[BacklogItem]) -> list[Entry]:
+    entries = []
+    for item in items:
+        first_value = next(iter(item.data.values()), "") if item.data else ""
+        if not isinstance(first_value, str):
+            first_value = json.dumps(first_value, default=str)
+        entries.append(
+            Entry(
+                "backlog",
+                f"{item.kind}/{item.item_ref}",
+                f"{item.kind} {item.item_ref}",
+                item.note or first_value,
+            )
+        )
+    return entries
+
+
+def preload(catalog: Catalog, service: Service) -> None:
+    """Fill the kinds no screen has published yet, so ctrl+p finds a repo, a backup or a
+    backlog item before its screen was ever opened. Runs in a worker; a part the backend
+    cannot give is left out (its screen says why when opened)."""
+    loaders: list[tuple[str, Callable[[], list[Entry]]]] = [
+        (
+            "repo",
+            lambda: [
+                Entry("repo", repo, repo, "repo in the release graph")
+                for repo in service.release_graph().order
+            ],
+        ),
+        ("backup", lambda: backup_entries(service.list_backups())),
+        ("backlog", lambda: backlog_entries(service.list_backlog())),
+    ]
+    for kind, load in loaders:
+        if catalog.has(kind):
+            continue
+        try:
+            entries = load()
+        except QuarterdeckError:
+            continue
+        catalog.publish_unless_present(kind, entries)
 
 
 class QuarterdeckCommands(Provider):

@@ -6,6 +6,7 @@ Methods raise the typed errors of `core.models.errors`, never transport exceptio
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal, Protocol
 
 from pydantic import BaseModel
@@ -21,6 +22,7 @@ from core.models.backups import (
 )
 from core.models.changes import (
     ChangeDetail,
+    ChangeListing,
     ChangeSummary,
     LifecycleFilter,
     ModuleDetail,
@@ -71,6 +73,13 @@ class Backend(Protocol):
     def list_changes(
         self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
     ) -> list[ChangeSummary]: ...
+    def stream_changes(
+        self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
+    ) -> Iterator[ChangeListing]:
+        """What is known so far, growing; the last listing is complete (a first paint from
+        a cache, then progress, for a backend that has them; else one complete listing)."""
+        ...
+
     def get_change(self, change_id: str) -> ChangeDetail: ...
     def get_tasks(self, change_id: str) -> TaskList: ...
     def list_modules(self) -> list[ModuleSummary]: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -109,17 +109,23 @@ class LocalPaths:
 
 class LocalBackend:
     def __init__(
-        self, paths: LocalPaths, clock: Clock = system_clock, releaser: Releaser | None = None
+        self,
+        paths: LocalPaths,
+        clock: Clock = system_clock,
+        releaser: Releaser | None = None,
+        ids: Callable[[], uuid.UUID] | None = None,
     ) -> None:
         self.paths = paths
         self._clock = clock
+        # Plan and run ids; the demo passes a counter so every demo build is the same.
+        self._ids = ids or (lambda: uuid.uuid4())
         # Tests and the demo pass a releaser; normally it is the configured command.
         self._releaser = releaser
         self.ito = ItoWorkspace(paths.ito_dir, clock)
         self.store = StateStore(paths.state_dir / "state.db")
         self.leases = LeaseStore(self.store, clock)
         self.index = ChangeIndex(self.store)
-        self.ledger = ReleaseLedger(self.store)
+        self.ledger = ReleaseLedger(self.store, self._ids)
         self.backups = BackupFolders(paths.backup_roots, clock)
         self._backlog = BacklogReview(paths.aristo_root, clock) if paths.aristo_root else None
         self._graph_cache: tuple[tuple[int, int], ReleaseGraph] | None = None
@@ -329,8 +335,9 @@ class LocalBackend:
     ) -> SequencePlan:
         if not requests:
             raise InvalidInput("a release plan needs at least one REPO=VERSION")
-        origin = originating_run_id or f"quarterdeck-{uuid.uuid4().hex[:12]}"
-        plan = build_plan(self._graph(), requests, origin)
+        origin = originating_run_id or f"quarterdeck-{self._ids().hex[:12]}"
+        # aivcs's plan id: "seq-" and the first group of a UUID.
+        plan = build_plan(self._graph(), requests, origin, plan_id=f"seq-{self._ids().hex[:8]}")
         self.ledger.save_plan(plan, to_rfc3339(self._clock()))
         return plan
 

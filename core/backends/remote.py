@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -31,6 +31,7 @@ from core.models.backups import (
 )
 from core.models.changes import (
     ChangeDetail,
+    ChangeListing,
     ChangeSummary,
     Lifecycle,
     LifecycleFilter,
@@ -175,6 +176,13 @@ class RemoteBackend:
         return Health(ok=True, version=str(data.get("version", "")))
 
     # Changes.
+
+    def stream_changes(
+        self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
+    ) -> Iterator[ChangeListing]:
+        # The API has no partial listings: one request, one complete answer.
+        changes = self.list_changes(lifecycle)
+        yield ChangeListing(changes, complete=True, scanned=len(changes), total=len(changes))
 
     def list_changes(
         self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -48,8 +48,9 @@ _RUN_COLUMNS = (
 
 
 class ReleaseLedger:
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: StateStore, ids: Callable[[], uuid.UUID] | None = None) -> None:
         self._store = store
+        self._ids = ids or (lambda: uuid.uuid4())
 
     def save_plan(self, plan: SequencePlan, created_at: str) -> None:
         with self._store.write() as conn:
@@ -94,7 +95,7 @@ class ReleaseLedger:
         if mode not in ("command", "manual"):
             raise InvalidInput(f"invalid run mode {mode!r}: expected 'command' or 'manual'")
         run = Run(
-            run_id=str(uuid.uuid4()),
+            run_id=str(self._ids()),
             spec_digest=spec_digest,
             metadata=RunMetadata(agent_name=SEQUENCER_AGENT, tags={"plan_id": plan.plan_id}),
             status=RunStatus.RUNNING,

@@ -49,14 +49,14 @@ Runner = Callable[..., Result]
 def qd() -> Runner:
     """The installed console script, with stdin that is not a terminal."""
 
-    def run(*args: str | Path) -> Result:
+    def run(*args: str | Path, timeout: float = 60) -> Result:
         done = subprocess.run(
             [str(QUARTERDECK), *map(str, args)],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             env=_environment(),
-            timeout=60,
+            timeout=timeout,
             check=False,
         )
         return Result(done.returncode, done.stdout, done.stderr)

@@ -49,28 +49,14 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def _store_view(root: Path) -> dict[str, Any]:
-    """What the service shows, without what the build cannot pin: plan and run ids are
-    random, and a change's last_modified is its files' mtime."""
+    """What the service shows: changes (with their files' times), leases, plans and runs."""
     local = open_backend(root)
     try:
         return {
-            "changes": [
-                (
-                    {k: v for k, v in change.api_dict().items() if k != "last_modified"},
-                    change.title,
-                    change.lifecycle,
-                    change.archived_on,
-                )
-                for change in local.list_changes(LifecycleFilter.ALL)
-            ],
+            "changes": local.list_changes(LifecycleFilter.ALL),
             "leases": local.list_leases(include_expired=True),
-            "plans": sorted(
-                (plan.originating_run_id, plan.model_dump(exclude={"plan_id"})["items"])
-                for plan in local.list_release_plans()
-            ),
-            "runs": [
-                (run.status, run.started_at, run.finished_at) for run in local.list_release_runs()
-            ],
+            "plans": local.list_release_plans(),
+            "runs": local.list_release_runs(),
         }
     finally:
         local.close()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +24,15 @@ from textual.widgets._footer import FooterKey
 
 from core.demo import DEMO_HOLDER
 from core.ito.workspace import ItoWorkspace
-from core.models.changes import Progress, Task, TaskList, TaskStatus, Wave
+from core.models.changes import (
+    ChangeListing,
+    LifecycleFilter,
+    Progress,
+    Task,
+    TaskList,
+    TaskStatus,
+    Wave,
+)
 from core.models.errors import BackendUnavailable
 from core.timeutil import fixed_clock
 from tests.tui.conftest import NOW, AppFactory
@@ -194,6 +204,36 @@ async def test_the_summary_counts_changes_and_live_leases(make_app: AppFactory) 
         summary = str(app.screen.query_one("#changes-summary", Static).content)
 
         assert summary.startswith("Active · 33 changes · 6 leased (2 yours) · 3 expired")
+
+
+async def test_a_listing_still_coming_in_is_shown_with_its_progress(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    everything = app.service.list_changes()
+    finish = threading.Event()
+
+    def stream(lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE) -> Iterator[ChangeListing]:
+        yield ChangeListing(everything[:5], complete=False, scanned=5, total=len(everything))
+        finish.wait(10)
+        yield ChangeListing(everything, complete=True, scanned=33, total=33)
+
+    app.service.stream_changes = stream  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if screen_of(app).table.row_count:
+                break
+        partial = str(app.screen.query_one("#changes-summary", Static).content)
+        assert screen_of(app).table.row_count == 5
+        assert "reading folders 5 of 33…" in partial
+        assert screen_of(app).loading_data
+
+        finish.set()
+        await settle(pilot)
+        complete = str(app.screen.query_one("#changes-summary", Static).content)
+        assert screen_of(app).table.row_count == 33
+        assert "reading folders" not in complete
 
 
 async def test_changes_are_published_to_the_palette(make_app: AppFactory) -> None:

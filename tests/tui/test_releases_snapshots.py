@@ -10,14 +10,11 @@ import itertools
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-import core.releases.plan as plan_module
-import core.store.ledger as ledger_module
 from core.demo import build_demo
 from tests.tui.conftest import NOW, AppFactory
 from tui.screens.releases import ReleasesScreen
@@ -25,18 +22,16 @@ from tui.screens.releases import ReleasesScreen
 Snap = Callable[..., bool]
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def numbered_ids(monkeypatch: pytest.MonkeyPatch) -> None:
-    plans = itertools.count(1)
-    runs = itertools.count(1)
-    monkeypatch.setattr(plan_module, "new_plan_id", lambda: f"seq-{next(plans):08x}")
-    monkeypatch.setattr(
-        ledger_module, "uuid", SimpleNamespace(uuid4=lambda: uuid.UUID(int=next(runs) << 96))
-    )
+    """Plans and runs made during a test get ids 1, 2, … (the demo numbers its own)."""
+    numbers = itertools.count(1)
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(numbers) << 96))
 
 
 @pytest.fixture
-def snap_root(numbered_ids: None, tmp_path: Path) -> Path:
+def snap_root(tmp_path: Path) -> Path:
+    # The demo numbers its plans and runs, so the ids in the pictures never change.
     root = tmp_path / "snap" / "quarterdeck-demo"
     build_demo(root, now=NOW)
     return root

@@ -161,3 +161,18 @@ async def test_leaving_the_review_at_once_keeps_every_item_deferred(
     after = {p.name: p.read_bytes() for p in (demo_root / BACKLOG_DIR).glob("*.toml")}
     assert after == before
     assert not (demo_root / BACKLOG_DIR / "review-decisions.jsonl").exists()
+
+
+async def test_the_palette_finds_repos_backups_and_backlog_items_before_their_screens_open(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await workers_done(pilot)
+
+        def found(query: str) -> set[tuple[str, str]]:
+            return {(entry.kind, entry.key) for entry in app.catalog.candidates(query)}
+
+        assert ("repo", "acme/storage") in found("storage")
+        assert ("backup", "weekly-2026-11-17") in found("weekly")
+        assert ("backlog", "critique-review/lease-heartbeats#1") in found("heartbeats#1")

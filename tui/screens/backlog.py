@@ -32,7 +32,7 @@ from core.models.backlog import BacklogItem, Decision, DecisionRecord
 from core.models.errors import BackendUnavailable, NotFound, QuarterdeckError
 from core.service import Service
 from core.timeutil import parse_rfc3339
-from tui.commands import Entry
+from tui.commands import Entry, backlog_entries
 from tui.formatting import ago
 from tui.palette import Palette
 from tui.screens.base import ModeScreen
@@ -749,21 +749,7 @@ class BacklogScreen(ModeScreen[list[BacklogItem]]):
         self._show_card()
 
     def _entries(self) -> list[Entry]:
-        entries = []
-        for entry in self.queue:
-            if entry.state in GONE:
-                continue
-            item = entry.item
-            first_value = next(iter(item.data.values()), "") if item.data else ""
-            entries.append(
-                Entry(
-                    "backlog",
-                    f"{item.kind}/{item.item_ref}",
-                    f"{item.kind} {item.item_ref}",
-                    item.note or field_value(first_value),
-                )
-            )
-        return entries
+        return backlog_entries(entry.item for entry in self.queue if entry.state not in GONE)
 
     def _redraw_rows(self) -> None:
         self.table.set_rows(self.queue.rows())

@@ -35,7 +35,7 @@ from core.models.backups import (
     ResumeSummary,
 )
 from core.models.errors import BackendUnavailable, QuarterdeckError
-from tui.commands import Entry
+from tui.commands import backup_entries
 from tui.formatting import ago
 from tui.screens.backups_dialogs import (
     OperationDialog,
@@ -514,21 +514,7 @@ class BackupsScreen(ModeScreen[BackupsView]):
         table.set_rows(data.folders)
         if data.selected is not None:
             table.move_cursor_to_key(data.selected)
-        self.qapp.catalog.publish(
-            "backup",
-            [
-                Entry(
-                    "backup",
-                    folder.name,
-                    folder.name,
-                    "unreadable"
-                    if folder.error
-                    else f"{folder.layout_status} · "
-                    f"{folder.completed_operations}/{folder.total_operations}",
-                )
-                for folder in data.folders
-            ],
-        )
+        self.qapp.catalog.publish("backup", backup_entries(data.folders))
         restarts = sum(1 for folder in data.folders if folder.restart_required)
         title = f"Backup folders ({len(data.folders)})"
         self.query_one("#backups-folders").border_title = title

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import get_current_worker
 
 from core.models.errors import BackendUnavailable, QuarterdeckError
 from core.service import Service
@@ -97,11 +98,19 @@ class ModeScreen(Screen[None], Generic[T]):
             return
         self.app.call_from_thread(self._loaded, data)
 
+    def show_partial(self, data: T) -> None:
+        """From `load` (the worker thread): show what is known so far while loading goes on."""
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_data, data)
+
     def _loaded(self, data: T) -> None:
         self.loading_data = False
-        self.data = data
         self.last_refreshed = self.now()
         self.qapp.backend_reachable(self.last_refreshed)
+        self._show_data(data)
+
+    def _show_data(self, data: T) -> None:
+        self.data = data
         try:
             self.show(data)
         except Exception as error:

@@ -8,6 +8,7 @@ settled, so holding `j` does not read every change it passes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -45,6 +46,9 @@ from tui.widgets.fast_table import Column, FastTable
 WIDE_SCREEN = 120
 # The cursor must rest this long before the detail pane reads the change.
 DETAIL_DEBOUNCE_SECONDS = 0.15
+# How often a listing still coming in is redrawn: often enough to watch, rarely enough
+# that rebuilding 100,000 rows each time does not slow the reading down.
+PARTIAL_EVERY_S = 0.5
 LIFECYCLE_CYCLE = {
     LifecycleFilter.ACTIVE: LifecycleFilter.ALL,
     LifecycleFilter.ALL: LifecycleFilter.ARCHIVED,
@@ -93,6 +97,9 @@ class ChangesData:
     mine: int
     expired: int
     entries: list[Entry]
+    # (folders read, folders in all) while a listing is still coming in, (0, 0) while a
+    # cached one is checked; None once complete.
+    progress: tuple[int, int] | None = None
 
 
 def build_rows(
@@ -363,12 +370,30 @@ class ChangesScreen(ModeScreen[ChangesData]):
 
     def load(self) -> ChangesData:
         lifecycle = self.lifecycle
-        changes = self.service.list_changes(lifecycle)
-        if any(c.module_id and c.module_id not in self._module_names for c in changes):
-            self._module_names = {m.id: f"{m.id} {m.name}" for m in self.service.list_modules()}
         leases = {
             lease.change_id: lease for lease in self.service.list_leases(include_expired=True)
         }
+        shown_at = 0.0
+        for listing in self.service.stream_changes(lifecycle):
+            if listing.complete:
+                return self._data(lifecycle, listing.changes, leases, progress=None)
+            # A cold start of a big workspace: show the cached or scanned part at once, then
+            # a few times a second, so the table is usable while the rest is read.
+            if time.monotonic() - shown_at >= PARTIAL_EVERY_S:
+                progress = (listing.scanned, listing.total)
+                self.show_partial(self._data(lifecycle, listing.changes, leases, progress))
+                shown_at = time.monotonic()
+        raise QuarterdeckError("the backend ended the changes listing before it was complete")
+
+    def _data(
+        self,
+        lifecycle: LifecycleFilter,
+        changes: list[ChangeSummary],
+        leases: dict[str, Lease],
+        progress: tuple[int, int] | None,
+    ) -> ChangesData:
+        if any(c.module_id and c.module_id not in self._module_names for c in changes):
+            self._module_names = {m.id: f"{m.id} {m.name}" for m in self.service.list_modules()}
         rows = build_rows(changes, leases, self._module_names, self.service.holder)
         now = self.now()
         held = [row for row in rows if row.expires_at is not None]
@@ -380,6 +405,7 @@ class ChangesScreen(ModeScreen[ChangesData]):
             mine=sum(1 for row in live if row.mine),
             expired=len(held) - len(live),
             entries=self._palette_entries(rows),
+            progress=progress,
         )
 
     def _palette_entries(self, rows: list[ChangeRow]) -> list[Entry]:
@@ -440,7 +466,12 @@ class ChangesScreen(ModeScreen[ChangesData]):
         if table.sort_column is not None:
             arrow = "▼" if table.sort_reverse else "▲"
             summary.append(f" · sort: {table.sort_column} {arrow}", style="dim")
-        if data.lifecycle != self.lifecycle:
+        if data.progress is not None:
+            scanned, total = data.progress
+            # total is 0 while a cached listing is being checked against the folders.
+            reading = f"reading folders {scanned:,} of {total:,}" if total else "checking folders"
+            summary.append(f" · {reading}…", style=f"italic {self.palette.warning}")
+        elif data.lifecycle != self.lifecycle:
             summary.append(
                 f" · loading {LIFECYCLE_LABELS[self.lifecycle].lower()}…", style="italic"
             )
@@ -479,6 +510,8 @@ class ChangesScreen(ModeScreen[ChangesData]):
         if table.move_cursor_to_key(key) or table.move_cursor_to_key(key + ARCHIVED_SUFFIX):
             self._pending_key = None
             return
+        if self.data.progress is not None:
+            return  # the listing is still coming in: the change may yet show up
         if table.filter_text:
             self._clear_filter()
             if table.move_cursor_to_key(key) or table.move_cursor_to_key(key + ARCHIVED_SUFFIX):
