@@ -96,6 +96,10 @@ class ModeBar(Widget):
         if app.service.read_only:
             right.append(" READ-ONLY", style=f"bold {error}")
         right.append(" ")
+        # A narrow footer has no room for "? Help": say it up here, where there is.
+        hint = Text.assemble(("?", f"bold {accent}"), (" help ", "dim"))
+        if self.size.width - left.cell_len - right.cell_len > hint.cell_len + 2:
+            right.append_text(hint)
         gap = max(1, self.size.width - left.cell_len - right.cell_len)
         return Text.assemble(left, " " * gap, right, no_wrap=True, overflow="ellipsis")
 
