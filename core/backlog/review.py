@@ -14,30 +14,35 @@ every copy.
 Quarterdeck processes serialise each kind's read-modify-write with `flock` on
 `.<kind>.toml.lock`. aristo does not take that lock, so right before each rewrite the file
 is checked again and re-read if it was replaced: an item aristo appended meanwhile is kept.
+
+A 10,000-item backlog stays quick because nothing is parsed twice: the store keeps each
+file's items while the file is unchanged, the log reader parses only appended records, and
+the decisions read so far stay folded into what each deferral still needs.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from operator import attrgetter
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from core.backlog.store import BacklogStore, FileStamp, validate_kind
+from core.backlog.decision_log import DecisionLogReader
+from core.backlog.store import BacklogStore, Snapshot, validate_kind
 from core.fsutil import append_line_durably
 from core.models.backlog import BacklogItem, Decision, DecisionRecord
-from core.models.errors import InvalidInput, NotFound, ParseError
+from core.models.errors import InvalidInput, NotFound
 from core.timeutil import Clock, system_clock, to_rfc3339
 
 DECISION_LOG = "review-decisions.jsonl"
 
 Key = tuple[str, str, str]
-# A backlog file's items as read, with the stamp of the file they came from.
-Snapshot = tuple[list[BacklogItem], FileStamp]
+# Within a kind; `list` sorts by (kind, deferred_at, item_ref).
+_LISTING_ORDER = attrgetter("deferred_at", "item_ref")
 
 
 class BacklogReview:
@@ -45,6 +50,19 @@ class BacklogReview:
         self.store = BacklogStore(root)
         self.log_path = self.store.backlog_dir / DECISION_LOG
         self._clock = clock
+        self._log = DecisionLogReader(self.log_path)
+        # The log's records folded into one action per deferral, per kind; `_folded` records
+        # of log generation `_generation` are in.
+        self._actions: dict[str, dict[Key, _Action]] = {}
+        self._folded = 0
+        self._generation = 0
+        # Per kind, the snapshot last found to reflect every action and how many records
+        # of that kind had been folded then: until either changes, there is nothing to do.
+        self._records_per_kind: dict[str, int] = {}
+        self._reflected: dict[str, tuple[Snapshot, int]] = {}
+        # Each kind's items in listing order, for the snapshot they were sorted from.
+        self._ordered: dict[str, tuple[Snapshot, list[BacklogItem]]] = {}
+        self._state_lock = threading.Lock()
 
     def decide(
         self,
@@ -59,7 +77,7 @@ class BacklogReview:
         if not decided_by:
             raise InvalidInput("a decision needs decided_by")
         with self._locked(f".{kind}.toml.lock"):
-            items, stamp = self.store.read_stamped(kind)
+            items = self.store.snapshot(kind).items
             item = next((i for i in items if i.item_ref == item_ref), None)
             if item is None:
                 raise NotFound("backlog item", f"{kind}/{item_ref}")
@@ -75,7 +93,7 @@ class BacklogReview:
             if decision is not Decision.DEFER or note is not None:
                 action = _Action()
                 action.follow(record)
-                self._apply(kind, {item.key: action}, (items, stamp))
+                self._apply(kind, {item.key: action})
         return record
 
     def reconcile(self) -> int:
@@ -84,14 +102,19 @@ class BacklogReview:
         Per deferral the last decision wins: accept/reject removes it, keep-deferred with a
         note sets that note. Applying an already applied decision changes nothing.
         """
-        pending: dict[str, dict[Key, _Action]] = {}
-        for record in self.decisions():
-            action = pending.setdefault(record.key[0], {}).setdefault(record.key, _Action())
-            action.follow(record)
         fixes = 0
-        for kind, actions in pending.items():
-            with self._locked(f".{kind}.toml.lock"):
-                fixes += self._apply(kind, actions)
+        with self._state_lock:
+            for kind, actions in self._fold().items():
+                current = self.store.snapshot(kind)
+                version = (current, self._records_per_kind[kind])
+                if self._reflected.get(kind) == version:
+                    continue
+                # Checked without the lock first: almost always there is nothing to do.
+                if _edited(current.items, actions)[1] > 0:
+                    with self._locked(f".{kind}.toml.lock"):
+                        fixes += self._apply(kind, actions)
+                    continue
+                self._reflected[kind] = version
         return fixes
 
     def decisions(self) -> list[DecisionRecord]:
@@ -100,76 +123,46 @@ class BacklogReview:
         Only newline-terminated lines count: a torn last line is an append that a crash
         interrupted before it was acknowledged.
         """
-        try:
-            raw = self.log_path.read_bytes()
-        except FileNotFoundError:
-            return []
-        lines = raw.split(b"\n")[:-1]
-        records: list[DecisionRecord] = []
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                records.append(self._parse_record(line, number))
-        return records
+        return self._log.read()[1]
+
+    def _fold(self) -> dict[str, dict[Key, _Action]]:
+        """The actions of every record in the log, folding in only records not seen yet."""
+        generation, records = self._log.read()
+        if generation != self._generation:
+            self._actions, self._folded, self._generation = {}, 0, generation
+            self._records_per_kind, self._reflected = {}, {}
+        for record in records[self._folded :]:
+            kind = record.key[0]
+            self._actions.setdefault(kind, {}).setdefault(record.key, _Action()).follow(record)
+            self._records_per_kind[kind] = self._records_per_kind.get(kind, 0) + 1
+        self._folded = len(records)
+        return self._actions
+
+    def _in_order(self, kind: str) -> list[BacklogItem]:
+        current = self.store.snapshot(kind)
+        with self._state_lock:
+            known = self._ordered.get(kind)
+            if known is None or known[0] is not current:
+                ordered = sorted(current.items, key=_LISTING_ORDER)
+                known = self._ordered[kind] = (current, ordered)
+        return known[1]
 
     # Defined after the methods whose annotations say `list[...]`, which it would shadow.
     def list(self, kind: str | None = None) -> list[BacklogItem]:
         """The items awaiting a decision, after finishing any interrupted decision."""
         self.reconcile()
         kinds = [validate_kind(kind)] if kind is not None else self.store.kinds()
-        items = [item for each in kinds for item in self.store.read(each)]
-        return sorted(items, key=lambda item: (item.kind, item.deferred_at, item.item_ref))
-
-    def _parse_record(self, line: bytes, number: int) -> DecisionRecord:
-        try:
-            record = DecisionRecord.model_validate_json(line)
-            validate_kind(str(record.item.get("kind", "")))
-            for field in ("item_ref", "deferred_at"):
-                if not isinstance(record.item.get(field), str):
-                    raise InvalidInput(f"item.{field} must be a string")
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            reason = f"garbled decision record: {where + ': ' if where else ''}{first['msg']}"
-            raise ParseError(str(self.log_path), number, reason) from None
-        except InvalidInput as exc:
-            raise ParseError(
-                str(self.log_path), number, f"garbled decision record: {exc}"
-            ) from None
-        return record
+        # Sorted by (kind, deferred_at, item_ref): kinds come sorted, so by kind in turn.
+        return [item for each in kinds for item in self._in_order(each)]
 
     def _append(self, record: DecisionRecord) -> None:
         with self._locked(f".{DECISION_LOG}.lock"):
             _drop_torn_tail(self.log_path)
             append_line_durably(self.log_path, record.model_dump_json())
 
-    def _apply(
-        self,
-        kind: str,
-        actions: dict[Key, _Action],
-        known: Snapshot | None = None,
-    ) -> int:
-        """Apply `actions` to the file as it is now; the caller holds the kind's lock.
-
-        `known` is an earlier read, reused only if the file has not been replaced since
-        (aristo may have rewritten it; parsing a large backlog again is the slow part).
-        """
-        if known is not None and known[1] == self.store.stamp(kind):
-            current = known[0]
-        else:
-            current = self.store.read(kind)
-        kept: list[BacklogItem] = []
-        changes = 0
-        for item in current:
-            action = actions.get(item.key)
-            if action is None:
-                kept.append(item)
-            elif action.remove:
-                changes += 1
-            elif action.note is not None and item.note != action.note:
-                kept.append(item.model_copy(update={"note": action.note}))
-                changes += 1
-            else:
-                kept.append(item)
+    def _apply(self, kind: str, actions: dict[Key, _Action]) -> int:
+        """Apply `actions` to the file as it is now; the caller holds the kind's lock."""
+        kept, changes = _edited(self.store.snapshot(kind).items, actions)
         if changes:
             self.store.write(kind, kept)
         return changes
@@ -183,6 +176,26 @@ class BacklogReview:
             yield
         finally:
             os.close(fd)
+
+
+def _edited(items: list[BacklogItem], actions: dict[Key, _Action]) -> tuple[list[BacklogItem], int]:
+    """The items once `actions` are applied, and how many that changed."""
+    kept: list[BacklogItem] = []
+    changes = 0
+    # Comparing refs first spares building a key for each of thousands of items.
+    refs = {key[1] for key in actions}
+    for item in items:
+        action = actions.get(item.key) if item.item_ref in refs else None
+        if action is None:
+            kept.append(item)
+        elif action.remove:
+            changes += 1
+        elif action.note is not None and item.note != action.note:
+            kept.append(item.model_copy(update={"note": action.note}))
+            changes += 1
+        else:
+            kept.append(item)
+    return kept, changes
 
 
 class _Action:
