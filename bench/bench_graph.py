@@ -12,16 +12,17 @@ graph_first_frame_N GraphView in a headless app (200x60): set_graph() until the 
                     bound of its first frame).
 
 Graphs are deterministic random layered DAGs shaped like dependency graphs: a few root repos,
-every other repo in a random later layer depending on 1-5 repos of earlier layers.
+every other repo in a random later layer depending on 1-5 repos of earlier layers
+(bench/generate.py make_graph; `python bench/generate.py graph` writes them as aivcs JSON).
 
-Usage: python bench/bench_graph.py [--quick]
+Usage: python bench/bench_graph.py [--quick]. bench/run.py, the one benchmark command, times
+the first frame of these graphs with its other measures.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import random
 import statistics
 import subprocess
 import sys
@@ -39,34 +40,12 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
 
+from bench.generate import Graph, make_graph
 from tui.widgets.graph_layout import layout_graph
 from tui.widgets.graph_view import GraphView
 
 SIZES = (50, 500, 2000)
-SEED = 20240611
 SCREEN = (200, 60)
-
-Graph = tuple[list[str], list[tuple[str, str]]]
-
-
-def make_graph(size: int, seed: int = SEED) -> Graph:
-    """`size` repos, about 3 dependencies each, in about sqrt(size)/2 layers."""
-    rng = random.Random(seed + size)
-    layers = max(3, round(size**0.5 / 2.2))
-    names = [f"org-{i % 37:02d}/repo-{i:05d}" for i in range(size)]
-    rng.shuffle(names)
-    roots = max(1, size // (2 * layers))
-    by_layer: list[list[str]] = [names[:roots]] + [[] for _ in range(layers - 1)]
-    for name in names[roots:]:
-        by_layer[rng.randrange(1, layers)].append(name)
-    edges: list[tuple[str, str]] = []
-    earlier: list[str] = list(by_layer[0])
-    for layer in by_layer[1:]:
-        for name in layer:
-            for dependency in rng.sample(earlier, min(len(earlier), rng.randint(1, 5))):
-                edges.append((dependency, name))
-        earlier.extend(layer)
-    return names, edges
 
 
 def time_layout(graph: Graph, repeats: int) -> float:

@@ -6,15 +6,22 @@
 - `make_journal(folder, operations)`: a canic backup plan of `operations` phases, journal
   written and preflight accepted, ready to step.
 - `make_backlog(root, items)`: an aristo workspace with `items` deferred items in 3 kinds.
+- `make_graph(repos)` / `make_release_graph(path, repos)`: a release graph of `repos` repos
+  shaped like a dependency graph, in memory or written as aivcs graph JSON (FORMATS.md §5).
 
 Workspaces are cached under bench/out/ (they take a while at 100,000 changes) and reused
 when their marker says they are complete.
+
+Usage (from the repository root; files go to bench/out/):
+    python bench/generate.py [workspace] N     an ito workspace of N changes (default 10000)
+    python bench/generate.py graph N [N ...]   release-graph-N.json (default 50 500 2000)
+    python bench/generate.py journal N         journal-N/, a backup folder of N operations
+    python bench/generate.py backlog N         backlog-N/, an aristo root of N deferred items
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import sys
 from pathlib import Path
@@ -227,10 +234,72 @@ def make_backlog(root: Path, items: int) -> Path:
         ]
         document = tomli_w.dumps({"schema_version": 1, "items": entries})
         (backlog / f"{kind}.toml").write_text(document)
+    # Decisions left by an earlier run would be re-applied to the fresh items.
+    (backlog / "review-decisions.jsonl").unlink(missing_ok=True)
     return root
 
 
+GRAPH_SEED = 20240611
+Graph = tuple[list[str], list[tuple[str, str]]]
+
+
+def make_graph(repos: int, seed: int = GRAPH_SEED) -> Graph:
+    """`repos` repos, about 3 dependencies each, in about sqrt(repos)/2 layers.
+
+    A few root repos; every other repo sits in a random later layer and depends on 1-5 repos
+    of earlier layers. Edges are (dependency, dependent): the dependency is released first.
+    """
+    rng = random.Random(seed + repos)
+    layers = max(3, round(repos**0.5 / 2.2))
+    names = [f"org-{i % 37:02d}/repo-{i:05d}" for i in range(repos)]
+    rng.shuffle(names)
+    roots = max(1, repos // (2 * layers))
+    by_layer: list[list[str]] = [names[:roots]] + [[] for _ in range(layers - 1)]
+    for name in names[roots:]:
+        by_layer[rng.randrange(1, layers)].append(name)
+    edges: list[tuple[str, str]] = []
+    earlier: list[str] = list(by_layer[0])
+    for layer in by_layer[1:]:
+        for name in layer:
+            for dependency in rng.sample(earlier, min(len(earlier), rng.randint(1, 5))):
+                edges.append((dependency, name))
+        earlier.extend(layer)
+    return names, edges
+
+
+def make_release_graph(path: Path, repos: int, seed: int = GRAPH_SEED) -> Path:
+    """Write `make_graph(repos)` as the graph JSON aivcs reads (and `ReleaseGraph.from_file`)."""
+    names, edges = make_graph(repos, seed)
+    document = {
+        "repos": [{"name": name} for name in names],
+        "dependencies": [
+            {"dependent": {"name": dependent}, "dependency": {"name": dependency}}
+            for dependency, dependent in edges
+        ],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=1))
+    return path
+
+
+def main(argv: list[str]) -> None:
+    kind = argv[0] if argv and not argv[0].isdigit() else "workspace"
+    counts = [int(arg) for arg in argv if arg.isdigit()]
+    if kind == "workspace":
+        count = counts[0] if counts else 10_000
+        print(make_workspace(OUT / f"workspace-{count}", count))
+    elif kind == "graph":
+        for repos in counts or [50, 500, 2000]:
+            print(make_release_graph(OUT / f"release-graph-{repos}.json", repos))
+    elif kind == "journal":
+        count = counts[0] if counts else 10_000
+        print(make_journal(OUT / f"journal-{count}" / "run", count))
+    elif kind == "backlog":
+        count = counts[0] if counts else 10_000
+        print(make_backlog(OUT / f"backlog-{count}", count))
+    else:
+        raise SystemExit(f"unknown kind {kind!r}: workspace, graph, journal or backlog")
+
+
 if __name__ == "__main__":
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    target = OUT / f"workspace-{count}"
-    print(make_workspace(target, count), os.path.getsize(target) if target.exists() else 0)
+    main(sys.argv[1:])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -233,6 +234,10 @@ class QuarterdeckApp(App[None]):
 
 
 def run_app(settings: Settings) -> int:
+    # Start multiprocessing's resource tracker while stderr is still the terminal: under
+    # Textual, stderr is a capture with no file descriptor to pass on, and the worker pool
+    # that reads a big workspace's folders would fail to start.
+    resource_tracker.ensure_running()
     service = open_service(settings)
     app = QuarterdeckApp(
         service,

@@ -30,11 +30,15 @@ REPORT_EVERY = 5000
 Job = tuple[str, str, Lifecycle, date | None]  # path, change id, lifecycle, archived on
 
 
-def _summarize(jobs: list[Job]) -> list[ChangeSummary]:
-    return [
-        summarize_change_dir(Path(path), change_id, lifecycle, archived_on)
-        for path, change_id, lifecycle, archived_on in jobs
-    ]
+def _summarize(jobs: list[Job]) -> list[tuple[str, ChangeSummary]]:
+    """(signature, summary) per job; the signature is taken first, so an edit made while
+    the folder is read leaves a signature that no longer matches and is read again."""
+    results = []
+    for path, change_id, lifecycle, archived_on in jobs:
+        folder = Path(path)
+        signature = folder_signature(folder)
+        results.append((signature, summarize_change_dir(folder, change_id, lifecycle, archived_on)))
+    return results
 
 
 def folder_key(folder: ChangeFolder, lifecycle: Lifecycle) -> str:
@@ -51,24 +55,25 @@ def stream_listing(
     folders = ito.change_folders(lifecycle)
     total = len(folders)
     rows: list[ChangeSummary | None] = [None] * total
-    stale: list[tuple[int, str, str, Job]] = []
+    stale: list[tuple[int, str, Job]] = []
     for position, (folder, life) in enumerate(folders):
         key = folder_key(folder, life)
-        signature = folder_signature(folder.path)
         entry = known.pop(key, None)
-        if entry is not None and entry[0] == signature:
+        if entry is not None and entry[0] == folder_signature(folder.path):
             rows[position] = entry[1]
         else:
+            # Not cached (a cold start): its signature is taken where it is read, in the
+            # workers, so the first rows show up without a pass over every folder first.
             job = (str(folder.path), folder.change_id, life, folder.archived_on)
-            stale.append((position, key, signature, job))
+            stale.append((position, key, job))
     fresh: list[IndexEntry] = []
     done = total - len(stale)
-    for batch_start, summaries in _summarize_all([item[3] for item in stale]):
-        for offset, summary in enumerate(summaries):
-            position, key, signature, _job = stale[batch_start + offset]
+    for batch_start, results in _summarize_all([item[2] for item in stale]):
+        for offset, (signature, summary) in enumerate(results):
+            position, key, _job = stale[batch_start + offset]
             rows[position] = summary
             fresh.append((key, signature, summary))
-        done += len(summaries)
+        done += len(results)
         if done < total:
             yield ChangeListing([row for row in rows if row is not None], False, done, total)
     # What is left of the cache (it held only this lifecycle) names folders that are gone.
@@ -76,8 +81,8 @@ def stream_listing(
     yield ChangeListing([row for row in rows if row is not None], True, total, total)
 
 
-def _summarize_all(jobs: list[Job]) -> Iterator[tuple[int, list[ChangeSummary]]]:
-    """(index of the first job, its summaries) in order, every REPORT_EVERY or so."""
+def _summarize_all(jobs: list[Job]) -> Iterator[tuple[int, list[tuple[str, ChangeSummary]]]]:
+    """(index of the first job, its results) in order, every REPORT_EVERY or so."""
     if len(jobs) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
         for start in range(0, len(jobs), REPORT_EVERY):
             yield start, _summarize(jobs[start : start + REPORT_EVERY])
@@ -92,7 +97,8 @@ def _summarize_all(jobs: list[Job]) -> Iterator[tuple[int, list[ChangeSummary]]]
             for summaries in pool.map(_summarize, chunks):
                 yield finished * CHUNK, summaries
                 finished += 1
-    except (BrokenProcessPool, OSError):
-        # No worker processes here (a sandbox, a broken interpreter): do it in-process.
+    except (BrokenProcessPool, OSError, ValueError):
+        # No worker processes here (a sandbox, a broken interpreter, a stderr without a file
+        # descriptor for multiprocessing's helper process to inherit): do it in-process.
         for number in range(finished, len(chunks)):
             yield number * CHUNK, _summarize(chunks[number])

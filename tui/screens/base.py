@@ -42,6 +42,7 @@ class ModeScreen(Screen[None], Generic[T]):
     def __init__(self) -> None:
         super().__init__()
         self.data: T | None = None
+        self._reload_queued = False
         self.palette = Palette()
 
     @property
@@ -77,8 +78,19 @@ class ModeScreen(Screen[None], Generic[T]):
             self.show(self.data)
 
     def refresh_data(self) -> None:
+        if self.loading_data:
+            # One load at a time: a big workspace's load can outlast the refresh interval,
+            # and loads stacked on it would only slow each other. Load again when it ends.
+            self._reload_queued = True
+            return
         self.loading_data = True
         self._load_worker()
+
+    def _load_ended(self) -> None:
+        self.loading_data = False
+        if self._reload_queued:
+            self._reload_queued = False
+            self.refresh_data()
 
     def load(self) -> T:
         raise NotImplementedError
@@ -104,7 +116,7 @@ class ModeScreen(Screen[None], Generic[T]):
             self.app.call_from_thread(self._show_data, data)
 
     def _loaded(self, data: T) -> None:
-        self.loading_data = False
+        self._load_ended()
         self.last_refreshed = self.now()
         self.qapp.backend_reachable(self.last_refreshed)
         self._show_data(data)
@@ -118,7 +130,7 @@ class ModeScreen(Screen[None], Generic[T]):
             self.notify(f"Could not display {self.TITLE}: {error}", severity="error")
 
     def _load_failed(self, error: Exception) -> None:
-        self.loading_data = False
+        self._load_ended()
         if isinstance(error, BackendUnavailable):
             # Keep showing the last data (marked stale by the banner) and keep retrying.
             self.qapp.backend_unreachable(error)

@@ -392,7 +392,11 @@ class ChangesScreen(ModeScreen[ChangesData]):
         leases: dict[str, Lease],
         progress: tuple[int, int] | None,
     ) -> ChangesData:
-        if any(c.module_id and c.module_id not in self._module_names for c in changes):
+        # Module names cost a pass over every change (seconds at 100,000): a first paint
+        # shows module ids, and the complete listing fills the names in.
+        if progress is None and any(
+            c.module_id and c.module_id not in self._module_names for c in changes
+        ):
             self._module_names = {m.id: f"{m.id} {m.name}" for m in self.service.list_modules()}
         rows = build_rows(changes, leases, self._module_names, self.service.holder)
         now = self.now()
