@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -33,32 +33,50 @@ class Entry:
     help: str
 
 
+@dataclass(frozen=True)
+class Source:
+    """Rows a screen loaded, made into entries only when a search matches them: turning
+    100,000 changes into entries up front would cost a second on every load."""
+
+    rows: Sequence[Any]
+    text: Callable[[Any], str]
+    entry: Callable[[Any], Entry]
+
+
+def _listed(entries: Iterable[Entry]) -> Source:
+    return Source(list(entries), lambda entry: entry.text, lambda entry: entry)
+
+
 class Catalog:
     """What screens have loaded, searchable by name (screens publish, palette reads)."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, list[Entry]] = {}
+        self._sources: dict[str, Source] = {}
 
     def publish(self, kind: str, entries: Iterable[Entry]) -> None:
-        self._entries[kind] = list(entries)
+        self._sources[kind] = _listed(entries)
+
+    def publish_rows(self, kind: str, source: Source) -> None:
+        self._sources[kind] = source
 
     def has(self, kind: str) -> bool:
-        return kind in self._entries
+        return kind in self._sources
 
     def publish_unless_present(self, kind: str, entries: Iterable[Entry]) -> None:
         # A screen's own entries (richer, fresher) win over a start-up preload.
-        self._entries.setdefault(kind, list(entries))
+        self._sources.setdefault(kind, _listed(entries))
 
     def candidates(self, query: str) -> list[Entry]:
         letters = [re.escape(ch) for ch in query.lower() if not ch.isspace()]
         if not letters:
             return []
-        pattern = re.compile(".*?".join(letters))
+        search = re.compile(".*?".join(letters), re.IGNORECASE).search
         found: list[Entry] = []
-        for entries in self._entries.values():
-            for entry in entries:
-                if pattern.search(entry.text.lower()):
-                    found.append(entry)
+        for source in list(self._sources.values()):
+            text, entry = source.text, source.entry
+            for row in source.rows:
+                if search(text(row)):
+                    found.append(entry(row))
                     if len(found) >= MAX_CANDIDATES:
                         return found
         return found

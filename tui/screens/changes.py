@@ -33,7 +33,7 @@ from core.models.changes import (
 from core.models.errors import QuarterdeckError, RevisionConflict
 from core.models.leases import AllocateResult, Lease
 from core.models.sync import SyncOutcome
-from tui.commands import Entry
+from tui.commands import Entry, Source
 from tui.formatting import ago, countdown, progress_cell
 from tui.palette import Palette
 from tui.screens.base import ModeScreen
@@ -96,7 +96,6 @@ class ChangesData:
     leased: int
     mine: int
     expired: int
-    entries: list[Entry]
     # (folders read, folders in all) while a listing is still coming in, (0, 0) while a
     # cached one is checked; None once complete.
     progress: tuple[int, int] | None = None
@@ -167,6 +166,14 @@ class ChangesTable(FastTable[ChangeRow]):
         self.set_columns(columns or self._layouts[-1][1])
 
 
+def _palette_text(row: ChangeRow) -> str:
+    return f"{row.id} {row.title}"
+
+
+def _palette_entry(row: ChangeRow) -> Entry:
+    return Entry("change", row.id, f"{row.id} {row.title}", f"{row.status} · {row.module}")
+
+
 class ChangesScreen(ModeScreen[ChangesData]):
     MODE = "changes"
     TITLE = "Changes"
@@ -198,9 +205,8 @@ class ChangesScreen(ModeScreen[ChangesData]):
     def __init__(self) -> None:
         super().__init__()
         self.lifecycle = LifecycleFilter.ACTIVE
-        # Only the load worker touches these two (one load runs at a time).
+        # Only the load worker touches this (one load runs at a time).
         self._module_names: dict[str, str] = {}
-        self._entries: dict[str, tuple[tuple[str, str, str], Entry]] = {}
         # A change to put the cursor on once it shows up (allocate, palette jump).
         self._pending_key: str | None = None
         self._detail_timer: Timer | None = None
@@ -408,28 +414,11 @@ class ChangesScreen(ModeScreen[ChangesData]):
             leased=len(live),
             mine=sum(1 for row in live if row.mine),
             expired=len(held) - len(live),
-            entries=self._palette_entries(rows),
             progress=progress,
         )
 
-    def _palette_entries(self, rows: list[ChangeRow]) -> list[Entry]:
-        """The palette's entries, reusing last load's where nothing they show changed:
-        building 100,000 of them anew on every refresh would cost more than the rows."""
-        previous = self._entries
-        current: dict[str, tuple[tuple[str, str, str], Entry]] = {}
-        for row in rows:
-            shown = (row.title, row.status, row.module)
-            known = previous.get(row.key)
-            if known is not None and known[0] == shown:
-                current[row.key] = known
-            else:
-                text, help_text = f"{row.id} {row.title}", f"{row.status} · {row.module}"
-                current[row.key] = (shown, Entry("change", row.id, text, help_text))
-        self._entries = current
-        return [entry for _, entry in current.values()]
-
     def show(self, data: ChangesData) -> None:
-        self.qapp.catalog.publish("change", data.entries)
+        self.qapp.catalog.publish_rows("change", Source(data.rows, _palette_text, _palette_entry))
         table = self.table
         table.set_rows(data.rows)
         self._update_empty_message()
