@@ -19,7 +19,7 @@ from core.config import Settings, user_state_dir
 from core.models.errors import QuarterdeckError
 from core.service import Service, open_service
 from core.timeutil import Clock, system_clock
-from tui.commands import Catalog, QuarterdeckCommands, preload
+from tui.commands import Catalog, QuarterdeckCommands
 from tui.screens.backlog import BacklogScreen
 from tui.screens.backups import BackupsScreen
 from tui.screens.changes import ChangesScreen
@@ -98,11 +98,6 @@ class QuarterdeckApp(App[None]):
         self.set_interval(self.refresh_interval, self.action_refresh, name="auto-refresh")
         if self.session_review:
             self._check_backlog()
-        self._preload_catalog()
-
-    @work(thread=True, exit_on_error=False, group="catalog")
-    def _preload_catalog(self) -> None:
-        preload(self.catalog, self.service)
 
     def _first_mode(self) -> str:
         mode = self.ui_state.mode

@@ -3,6 +3,7 @@ name, or run any action of the current screen."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -63,7 +64,7 @@ class Catalog:
         return kind in self._sources
 
     def publish_unless_present(self, kind: str, entries: Iterable[Entry]) -> None:
-        # A screen's own entries (richer, fresher) win over a start-up preload.
+        # A screen's own entries (richer, fresher) win over a preload.
         self._sources.setdefault(kind, _listed(entries))
 
     def candidates(self, query: str) -> list[Entry]:
@@ -116,8 +117,9 @@ def backlog_entries(items: Iterable[BacklogItem]) -> list[Entry]:
 
 def preload(catalog: Catalog, service: Service) -> None:
     """Fill the kinds no screen has published yet, so ctrl+p finds a repo, a backup or a
-    backlog item before its screen was ever opened. Runs in a worker; a part the backend
-    cannot give is left out (its screen says why when opened)."""
+    backlog item before its screen was ever opened. Runs off the UI thread when the palette
+    opens (not at start-up, where it would compete with the first screen's load); a part the
+    backend cannot give is left out (its screen says why when opened)."""
     loaders: list[tuple[str, Callable[[], list[Entry]]]] = [
         (
             "repo",
@@ -143,6 +145,10 @@ class QuarterdeckCommands(Provider):
     @property
     def qapp(self) -> QuarterdeckApp:
         return cast("QuarterdeckApp", self.app)
+
+    async def startup(self) -> None:
+        # Searches wait for this; it reads the backend only for kinds no screen published.
+        await asyncio.to_thread(preload, self.qapp.catalog, self.qapp.service)
 
     def _actions(self) -> list[tuple[str, str, Callable[[], object]]]:
         app = self.qapp

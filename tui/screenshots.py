@@ -44,6 +44,14 @@ async def settle(pilot: Pilot[None]) -> None:
         with contextlib.suppress(WorkerCancelled):
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+    # The Changes detail loads after a short debounce, so no worker may be running yet.
+    for _ in range(100):
+        if not any(getattr(s, "detail_pending", False) for s in pilot.app.screen_stack):
+            break
+        await pilot.pause(0.05)
+        with contextlib.suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 def keys(

@@ -7,7 +7,6 @@ snapshot #7 failed. Journals are read back from disk with canic's validity rules
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -16,7 +15,6 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
-from textual.worker import WorkerCancelled
 
 from core.backups.files import JOURNAL_FILE, PLAN_FILE, load_journal
 from core.backups.journal import required_fields
@@ -30,6 +28,7 @@ from tui.app import QuarterdeckApp
 from tui.screens.backups import BackupsScreen, OperationRow
 from tui.screens.backups_dialogs import OperationDialog, ReceiptForm, completion_form_fields
 from tui.screens.dialogs import ConfirmDialog, FormDialog
+from tui.screenshots import settle
 from tui.widgets.fast_table import FastTable
 
 pytestmark = pytest.mark.anyio
@@ -63,16 +62,6 @@ def write_lock(root: Path, folder: str, pid: int) -> Path:
     lock = journal_path(root, folder).with_name(JOURNAL_FILE + ".lock")
     lock.write_text(f"pid={pid}\n")
     return lock
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Let every worker (a step, then the reload it triggers) finish and its result show."""
-    app = pilot.app
-    for _ in range(4):
-        # A newer load replaces an older one (exclusive workers): that is not a failure.
-        with contextlib.suppress(WorkerCancelled):
-            await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def open_backups(pilot: Pilot[None], folder: str | None = None) -> BackupsScreen:

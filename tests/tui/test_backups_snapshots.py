@@ -6,17 +6,16 @@ and look at every changed baseline before accepting it.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Input
-from textual.worker import WorkerCancelled
 
 from core.backups.files import JOURNAL_FILE
 from tui.app import QuarterdeckApp
 from tui.screens.backups import BackupsScreen
+from tui.screenshots import settle
 
 DRY_RUN = "nightly-2026-11-22"
 STOPPED = "weekly-2026-11-17"
@@ -26,14 +25,6 @@ LIVE_PID = 1
 DEAD_PID = 99_999_999
 AppFactory = Callable[..., QuarterdeckApp]
 SnapCompare = Callable[..., bool]
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    for _ in range(4):
-        # A newer load replaces an older one (exclusive workers): that is not a failure.
-        with contextlib.suppress(WorkerCancelled):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def open_folder(folder: str, *keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:

@@ -378,7 +378,7 @@ async def test_v_hides_the_detail_pane_and_gives_the_table_every_column(
         screen = screen_of(app)
 
         await pilot.press("v")
-        for _ in range(40):  # the table picks its columns when the new layout resizes it
+        for _ in range(200):  # the table picks its columns when the new layout resizes it
             if len(screen.table.column_keys) == 8:
                 break
             await pilot.pause(0.05)

@@ -8,7 +8,6 @@ until the test lets it go), except one slow test that runs the demo's own releas
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.worker import WorkerCancelled
 
 from core.backends.local import LocalBackend, LocalPaths
 from core.ito.workspace import ItoWorkspace
@@ -29,6 +27,7 @@ from tui.app import QuarterdeckApp
 from tui.screens.dialogs import FormDialog
 from tui.screens.releases import ReleasesScreen
 from tui.screens.releases_dialogs import PlanBuilder, RepoDetails, RunLedger
+from tui.screenshots import settle
 from tui.widgets.fast_table import FastTable
 
 pytestmark = pytest.mark.anyio
@@ -93,15 +92,6 @@ def screen_of(app: QuarterdeckApp) -> ReleasesScreen:
     screen = app.screen
     assert isinstance(screen, ReleasesScreen)
     return screen
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Let workers finish, including the refreshes their results start."""
-    for _ in range(3):
-        # A newer exclusive worker replaces an older one: that is not a failure.
-        with contextlib.suppress(WorkerCancelled):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def open_releases(pilot: Pilot[None]) -> ReleasesScreen:

@@ -18,6 +18,7 @@ from textual.pilot import Pilot
 from core.demo import build_demo
 from tests.tui.conftest import NOW, AppFactory
 from tui.screens.releases import ReleasesScreen
+from tui.screenshots import settle
 
 Snap = Callable[..., bool]
 
@@ -35,12 +36,6 @@ def snap_root(tmp_path: Path) -> Path:
     root = tmp_path / "snap" / "quarterdeck-demo"
     build_demo(root, now=NOW)
     return root
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def releases(*steps: str, select: str | None = None, after: tuple[str, ...] = ()) -> Any:

@@ -169,6 +169,11 @@ async def test_the_palette_finds_repos_backups_and_backlog_items_before_their_sc
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await workers_done(pilot)
+        await pilot.press("ctrl+p")  # opening the palette fills in what no screen loaded yet
+        for _ in range(100):
+            if all(app.catalog.has(kind) for kind in ("repo", "backup", "backlog")):
+                break
+            await pilot.pause(0.05)
 
         def found(query: str) -> set[tuple[str, str]]:
             return {(entry.kind, entry.key) for entry in app.catalog.candidates(query)}

@@ -171,7 +171,7 @@ def _palette_text(row: ChangeRow) -> str:
 
 
 def _palette_entry(row: ChangeRow) -> Entry:
-    return Entry("change", row.id, f"{row.id} {row.title}", f"{row.status} · {row.module}")
+    return Entry("change", row.id, _palette_text(row), f"{row.status} · {row.module}")
 
 
 class ChangesScreen(ModeScreen[ChangesData]):
