@@ -18,6 +18,7 @@ from core.backups import journal as machine
 from core.backups.files import (
     JOURNAL_FILE,
     PLAN_FILE,
+    JournalWriter,
     break_stale_lock,
     journal_lock,
     load_journal,
@@ -97,6 +98,7 @@ class BackupFolders:
         self.roots = [Path(root) for root in roots]
         self.clock = clock
         self._cache: dict[Path, _Loaded | _Failed] = {}
+        self._writers: dict[Path, JournalWriter] = {}
 
     def list(self) -> builtins.list[BackupFolder]:
         """Every backup folder under the roots, by name; unreadable ones carry `error`."""
@@ -235,7 +237,7 @@ class BackupFolders:
         with journal_lock(journal_path):
             loaded = self._load(path)
             journal = transition(loaded.journal, to_unix_stamp(self.clock()))
-            save_journal(journal_path, journal)
+            save_journal(journal_path, journal, self._writers.setdefault(path, JournalWriter()))
             self._cache[path] = _Loaded(
                 loaded.plan_key, _file_key(journal_path), loaded.plan, journal
             )

@@ -82,7 +82,9 @@ class BackupPlan(BaseModel):
 
 
 class JournalOperation(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # Frozen: a step replaces the operation it changes, and the journal writer reuses the
+    # serialized text of every operation object it has seen (core/backups/files.py).
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     sequence: int
     operation_id: str
@@ -94,7 +96,7 @@ class JournalOperation(BaseModel):
 
 
 class OperationReceipt(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     plan_id: str
     run_id: str

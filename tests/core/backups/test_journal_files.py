@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,13 +15,14 @@ from hypothesis import strategies as st
 from core.backups.files import (
     JOURNAL_FILE,
     PLAN_FILE,
+    JournalWriter,
     dump_journal,
     load_journal,
     load_plan,
     save_journal,
 )
-from core.backups.journal import mark_pending
-from core.models.backups import ExecutionJournal, OperationState
+from core.backups.journal import accept_preflight, journal_from_plan, mark_pending, next_operation
+from core.models.backups import BackupPlan, ExecutionJournal, OperationState
 from core.models.errors import InvalidJournal, NotFound, ParseError, QuarterdeckError
 
 EXAMPLES = Path(__file__).parent / "examples"
@@ -69,6 +71,43 @@ def test_a_journal_is_written_as_two_space_indented_json_ending_in_a_newline(
     text = dump_journal(dry_run_journal).decode()
     assert text.startswith('{\n  "journal_version": 1,\n  "plan_id": "plan-001",')
     assert text.endswith("\n}\n")
+
+
+def test_the_journal_writer_gives_pydantics_bytes_at_every_step_of_a_run(
+    make_plan: Callable[..., BackupPlan],
+    complete_next: Callable[..., ExecutionJournal],
+) -> None:
+    journal = accept_preflight(journal_from_plan(make_plan(2)), "preflight-1", "unix:10")
+    writer = JournalWriter()
+    while next_operation(journal) is not None:
+        assert writer.dump(journal) == journal.model_dump_json(indent=2).encode() + b"\n"
+        journal = complete_next(journal)
+    assert writer.dump(journal) == journal.model_dump_json(indent=2).encode() + b"\n"
+    # Every step after the preflight checks wrote a receipt: 2 canisters x 5, and the manifest.
+    assert len(journal.operation_receipts) == 11
+
+
+def test_the_journal_writer_keeps_unknown_fields_at_every_level(tmp_path: Path) -> None:
+    document = json.loads((EXAMPLES / JOURNAL_EXAMPLES[1]).read_text())
+    document["written_by"] = {"tool": "canic", "operations": []}
+    document["operations"][0]["attempts"] = [1, {"operation_receipts": []}]
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(document))
+    journal = load_journal(source)
+    expected = journal.model_dump_json(indent=2).encode() + b"\n"
+    writer = JournalWriter()
+    assert writer.dump(journal) == expected
+    assert writer.dump(journal) == expected  # the second time from reused text
+
+
+def test_the_journal_writer_serializes_a_replaced_operation_again(
+    dry_run_journal: ExecutionJournal,
+) -> None:
+    writer = JournalWriter()
+    writer.dump(dry_run_journal)
+    changed = mark_pending(dry_run_journal, 0, None)
+    assert b'"state": "pending"' in writer.dump(changed)
+    assert b'"state": "pending"' not in writer.dump(dry_run_journal)
 
 
 def test_an_invalid_journal_is_never_written(
