@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import PurePath
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, cast
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -20,7 +20,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Markdown, Static, TabbedContent, TabPane
+from textual.css.query import NoMatches
+from textual.widgets import Static, TabbedContent, TabPane
 
 from core.models.changes import (
     ChangeDetail,
@@ -34,6 +35,9 @@ from core.models.changes import (
 from core.models.errors import QuarterdeckError
 from tui.formatting import bar, countdown
 from tui.palette import Palette
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
 
 SOON_SECONDS = 5 * 60
 TABS = ("proposal", "design", "tasks", "specs")
@@ -271,8 +275,7 @@ class ChangeDetailPane(Vertical):
                     yield Static("", id=f"{name}-note", classes="detail-note")
                     if name == "tasks":
                         yield Static("", id="tasks-list")
-                    else:
-                        yield Markdown(id=f"{name}-md", open_links=False)
+                    # The Markdown documents are mounted when there is one to show.
 
     def on_mount(self) -> None:
         self.palette = Palette.of(self.app)
@@ -406,10 +409,21 @@ class ChangeDetailPane(Vertical):
         if self._texts.get(name, "") == (text or ""):
             return
         self._texts[name] = text or ""
-        document = self.query_one(f"#{name}-md", Markdown)
-        document.display = text is not None
-        document.update(text or "")
-        self.query_one(f"#{name}-scroll", DetailScroll).scroll_home(animate=False)
+        scroll = self.query_one(f"#{name}-scroll", DetailScroll)
+        try:
+            document = cast("Markdown", scroll.query_one(f"#{name}-md"))
+        except NoMatches:
+            if text is None:
+                return
+            # Imported here, not at the top: Textual's Markdown brings markdown-it, about a
+            # fifth of the dashboard's imports, and the first frame has no document to show.
+            from textual.widgets import Markdown
+
+            scroll.mount(Markdown(text, id=f"{name}-md", open_links=False))
+        else:
+            document.display = text is not None
+            document.update(text or "")
+        scroll.scroll_home(animate=False)
 
     # Tabs.
 
