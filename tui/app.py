@@ -15,18 +15,16 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 
-import styles
 from core.config import Settings, user_state_dir
 from core.models.errors import QuarterdeckError
 from core.service import Service, open_service
 from core.timeutil import Clock, system_clock
+from styles import STYLES
 from tui.commands import Catalog, QuarterdeckCommands
 from tui.screens.help import HelpScreen, Section
 from tui.state import UiState
 from tui.widgets.chrome import MODE_TITLES
 from tui.widgets.fast_table import FastTable
-
-STYLES = Path(styles.__file__).resolve().parent
 
 
 def _screen(name: str) -> Callable[[], Screen[Any]]:
@@ -43,17 +41,8 @@ def _screen(name: str) -> Callable[[], Screen[Any]]:
 
 class QuarterdeckApp(App[None]):
     TITLE = "Quarterdeck"
-    CSS_PATH: ClassVar[list[str | Path]] = [  # type: ignore[misc]
-        STYLES / name
-        for name in (
-            "app.tcss",
-            "changes.tcss",
-            "leases.tcss",
-            "releases.tcss",
-            "backups.tcss",
-            "backlog.tcss",
-        )
-    ]
+    # Each mode's screen loads its own .tcss (its CSS_PATH) when it first opens.
+    CSS_PATH = STYLES / "app.tcss"
     MODES: ClassVar[dict[str, Any]] = {
         mode: _screen(mode) for mode in ("changes", "leases", "releases", "backups", "backlog")
     }

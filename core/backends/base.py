@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal, Protocol
 
-from pydantic import BaseModel
-
 from core.models.backlog import BacklogItem, Decision, DecisionRecord
 from core.models.backups import (
     BackupFolder,
@@ -20,6 +18,7 @@ from core.models.backups import (
     JournalLockInfo,
     ReceiptOutcome,
 )
+from core.models.base import Model
 from core.models.changes import (
     ChangeDetail,
     ChangeListing,
@@ -43,20 +42,20 @@ from core.models.releases import (
 from core.models.sync import ArchiveResult, ArtifactBundle, PushResult
 
 
-class BackendInfo(BaseModel):
+class BackendInfo(Model):
     kind: Literal["local", "remote"]
     # A folder for local, a URL (+ project) for remote: what the status bar shows.
     location: str
     project: str | None = None
 
 
-class Health(BaseModel):
+class Health(Model):
     ok: bool
     version: str | None = None
     detail: str = ""
 
 
-class ReleaseGraphView(BaseModel):
+class ReleaseGraphView(Model):
     """The graph file plus its release order (what `release graph --json` prints)."""
 
     graph: GraphFile

@@ -1,8 +1,9 @@
 """Streaming the changes list of a local workspace through the change index.
 
-First the cached rows (instant, maybe stale), then every folder's signature is checked,
-folders that changed are summarized again — in worker processes when there are many, so
-both cores parse — and the final, validated list is yielded and written back to the index.
+First the cached rows (instant, maybe stale); then every folder's signature is checked and
+folders that changed (or are new) are summarized again — in worker processes when there
+are many, so both cores work and the dashboard's own process stays free to draw — and the
+final, validated list is yielded and, if anything changed, written back to the index.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
@@ -21,84 +20,117 @@ from core.ito.workspace import ItoWorkspace
 from core.models.changes import ChangeListing, ChangeSummary, Lifecycle, LifecycleFilter
 from core.store.change_index import ChangeIndex, IndexEntry
 
-# Below this many folders to summarize, worker processes cost more than they save.
-PARALLEL_FROM = 3000
+# Worker processes cost ~0.3 s to start; below about that much work they cost more than
+# they save. Rough costs, per folder, of reading one and of checking a cached one.
+PARALLEL_FROM_S = 0.5
+READ_S = 250e-6
+CHECK_S = 50e-6
 CHUNK = 1000
-# How often (in summarized folders) a growing listing is reported.
+# How often (in folders) a growing listing is reported when working in-process.
 REPORT_EVERY = 5000
 
-Job = tuple[str, str, Lifecycle, date | None]  # path, change id, lifecycle, archived on
+# path, change id, lifecycle, archived on, the signature its cached row was made at
+Job = tuple[str, str, Lifecycle, date | None, str | None]
+# None: the folder still has its cached signature; else its new signature and summary.
+Result = tuple[str, ChangeSummary] | None
 
 
-def _summarize(jobs: list[Job]) -> list[tuple[str, ChangeSummary]]:
-    """(signature, summary) per job; the signature is taken first, so an edit made while
-    the folder is read leaves a signature that no longer matches and is read again."""
-    results = []
-    for path, change_id, lifecycle, archived_on in jobs:
+def _read(jobs: list[Job]) -> list[Result]:
+    """One result per job. The signature is taken before the folder is read, so an edit
+    made while it is read leaves a signature that no longer matches, and is read again."""
+    results: list[Result] = []
+    for path, change_id, lifecycle, archived_on, cached in jobs:
         folder = Path(path)
         signature = folder_signature(folder)
-        results.append((signature, summarize_change_dir(folder, change_id, lifecycle, archived_on)))
+        if signature == cached:
+            results.append(None)
+        else:
+            summary = summarize_change_dir(folder, change_id, lifecycle, archived_on)
+            results.append((signature, summary))
     return results
 
 
 def folder_key(folder: ChangeFolder, lifecycle: Lifecycle) -> str:
-    return folder.path.name if lifecycle == Lifecycle.ACTIVE else f"archive/{folder.path.name}"
+    return folder.name if lifecycle == Lifecycle.ACTIVE else f"archive/{folder.name}"
 
 
 def stream_listing(
     ito: ItoWorkspace, index: ChangeIndex, lifecycle: LifecycleFilter
 ) -> Iterator[ChangeListing]:
     cached = index.load(lifecycle)
-    if cached:
-        yield ChangeListing([summary for _, _, summary in cached], complete=False)
-    known = {folder: (signature, summary) for folder, signature, summary in cached}
+    if cached.summaries:
+        yield ChangeListing(cached.summaries, complete=False)
+    known = cached.by_folder()
     folders = ito.change_folders(lifecycle)
     total = len(folders)
-    rows: list[ChangeSummary | None] = [None] * total
-    stale: list[tuple[int, str, Job]] = []
-    for position, (folder, life) in enumerate(folders):
+    keys: list[str] = []
+    held: list[tuple[str, ChangeSummary] | None] = []
+    jobs: list[Job] = []
+    for folder, life in folders:
         key = folder_key(folder, life)
-        entry = known.pop(key, None)
-        if entry is not None and entry[0] == folder_signature(folder.path):
-            rows[position] = entry[1]
-        else:
-            # Not cached (a cold start): its signature is taken where it is read, in the
-            # workers, so the first rows show up without a pass over every folder first.
-            job = (str(folder.path), folder.change_id, life, folder.archived_on)
-            stale.append((position, key, job))
-    fresh: list[IndexEntry] = []
-    done = total - len(stale)
-    for batch_start, results in _summarize_all([item[2] for item in stale]):
-        for offset, (signature, summary) in enumerate(results):
-            position, key, _job = stale[batch_start + offset]
-            rows[position] = summary
-            fresh.append((key, signature, summary))
+        row = known.pop(key, None)
+        keys.append(key)
+        held.append(row)
+        jobs.append((str(folder.path), folder.change_id, life, folder.archived_on, row and row[0]))
+    # What is left of `known` names folders that are gone.
+    changed = bool(known)
+    entries: list[IndexEntry | None] = [None] * total
+    done = 0
+    for start, results in _read_all(jobs):
+        for position, result in enumerate(results, start):
+            if result is not None:
+                entries[position] = (keys[position], *result)
+                changed = True
+            elif (row := held[position]) is not None:
+                entries[position] = (keys[position], *row)
         done += len(results)
-        if done < total:
-            yield ChangeListing([row for row in rows if row is not None], False, done, total)
-    # What is left of the cache (it held only this lifecycle) names folders that are gone.
-    index.update(fresh, gone=list(known))
-    yield ChangeListing([row for row in rows if row is not None], True, total, total)
+        if done < total and changed:
+            # Folders not checked yet show their cached row meanwhile.
+            shown: list[ChangeSummary] = []
+            for entry, row in zip(entries, held, strict=True):
+                if entry is not None:
+                    shown.append(entry[2])
+                elif row is not None:
+                    shown.append(row[1])
+            yield ChangeListing(shown, False, done, total)
+    complete = [entry for entry in entries if entry is not None]
+    if changed:
+        index.save(lifecycle, complete)
+    yield ChangeListing([entry[2] for entry in complete], True, total, total)
 
 
-def _summarize_all(jobs: list[Job]) -> Iterator[tuple[int, list[tuple[str, ChangeSummary]]]]:
-    """(index of the first job, its results) in order, every REPORT_EVERY or so."""
-    if len(jobs) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+def _worth_a_pool(jobs: list[Job]) -> bool:
+    if (os.cpu_count() or 1) < 2:
+        return False
+    unread = sum(1 for job in jobs if job[4] is None)
+    return unread * READ_S + (len(jobs) - unread) * CHECK_S >= PARALLEL_FROM_S
+
+
+def _read_all(jobs: list[Job]) -> Iterator[tuple[int, list[Result]]]:
+    """(index of the first job, its results) in order, a chunk at a time."""
+    if not _worth_a_pool(jobs):
         for start in range(0, len(jobs), REPORT_EVERY):
-            yield start, _summarize(jobs[start : start + REPORT_EVERY])
+            yield start, _read(jobs[start : start + REPORT_EVERY])
         return
+    # Imported here: only big workspaces need it, and it costs every start-up ~20 ms.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     chunks = [jobs[start : start + CHUNK] for start in range(0, len(jobs), CHUNK)]
     # forkserver, not fork: the dashboard has threads, and forking a threaded process can
     # copy a lock that some other thread holds.
     context = multiprocessing.get_context("forkserver")
+    # Workers fork from a server that has imported this module once, instead of each
+    # importing it (about 0.2 s apiece). No effect once the server runs: it already has.
+    context.set_forkserver_preload([__name__])
     finished = 0
     try:
         with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
-            for summaries in pool.map(_summarize, chunks):
-                yield finished * CHUNK, summaries
+            for results in pool.map(_read, chunks):
+                yield finished * CHUNK, results
                 finished += 1
     except (BrokenProcessPool, OSError, ValueError):
         # No worker processes here (a sandbox, a broken interpreter, a stderr without a file
         # descriptor for multiprocessing's helper process to inherit): do it in-process.
         for number in range(finished, len(chunks)):
-            yield number * CHUNK, _summarize(chunks[number])
+            yield number * CHUNK, _read(chunks[number])

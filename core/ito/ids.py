@@ -87,6 +87,15 @@ def sub_module_id_of(change_id: str) -> str | None:
     return f"{match['module']}.{match['sub']}"
 
 
+def owners_of(change_id: str) -> tuple[str | None, str | None]:
+    """(module_id_of, sub_module_id_of) from one match: listing modules runs it per change."""
+    match = _CHANGE_ID.fullmatch(change_id)
+    if match is None:
+        return None, None
+    module, sub = match["module"], match["sub"]
+    return module, (f"{module}.{sub}" if sub is not None else None)
+
+
 def require_safe_component(text: str, what: str) -> str:
     """Refuse a value that would not stay one folder level deep when joined to a path."""
     if text in ("", ".", "..") or any(bad in text for bad in ("/", "\\", "\x00")):

@@ -33,10 +33,9 @@ from core.ito.bundles import (
 from core.ito.ids import (
     archive_folder_name,
     is_change_id,
-    module_id_of,
+    owners_of,
     parse_change_id,
     require_safe_component,
-    sub_module_id_of,
 )
 from core.ito.listing import ARCHIVE_FOLDER, ChangeFolder, active_folders, archived_folders
 from core.ito.locks import exclusive_lock
@@ -116,7 +115,7 @@ class ItoWorkspace:
     def _locate(self, change_id: str) -> tuple[ChangeFolder, Lifecycle]:
         path = self._change_path(change_id)
         if path.is_dir():
-            return ChangeFolder(change_id, path), Lifecycle.ACTIVE
+            return ChangeFolder(change_id, str(path)), Lifecycle.ACTIVE
         folder = self._archived(change_id)
         if folder is None:
             raise NotFound("change", change_id)
@@ -190,7 +189,7 @@ class ItoWorkspace:
         counts the changes whose id starts with its `NNN.SS`."""
         counts: Counter[str] = Counter()
         for change_id in self._all_change_ids():
-            for owner in (module_id_of(change_id), sub_module_id_of(change_id)):
+            for owner in owners_of(change_id):
                 if owner is not None:
                     counts[owner] += 1
         return [

@@ -5,10 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from core.models.base import Model
 
 
-class BacklogItem(BaseModel):
+class BacklogItem(Model):
     """One `[[items]]` entry of `.aristo/sessions/backlog/<kind>.toml`."""
 
     kind: str
@@ -54,7 +56,7 @@ class Decision(StrEnum):
     DEFER = "defer"
 
 
-class DecisionRecord(BaseModel):
+class DecisionRecord(Model):
     """One line of the append-only decision log; holds the whole item, so nothing is lost."""
 
     decision_id: str

@@ -10,7 +10,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from core.models.base import Model
 
 
 class OperationKind(StrEnum):
@@ -59,7 +61,7 @@ class ReceiptOutcome(StrEnum):
     SKIPPED = "skipped"
 
 
-class PlanPhase(BaseModel):
+class PlanPhase(Model):
     model_config = ConfigDict(extra="allow")
 
     operation_id: str
@@ -68,7 +70,7 @@ class PlanPhase(BaseModel):
     target_canister_id: str | None = None
 
 
-class BackupPlan(BaseModel):
+class BackupPlan(Model):
     """`backup-plan.json`: only what the journal needs is typed; the rest is kept as is."""
 
     model_config = ConfigDict(extra="allow")
@@ -81,7 +83,7 @@ class BackupPlan(BaseModel):
     phases: list[PlanPhase]
 
 
-class JournalOperation(BaseModel):
+class JournalOperation(Model):
     # Frozen: a step replaces the operation it changes, and the journal writer reuses the
     # serialized text of every operation object it has seen (core/backups/files.py).
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -95,7 +97,7 @@ class JournalOperation(BaseModel):
     blocking_reasons: list[str] = Field(default_factory=list)
 
 
-class OperationReceipt(BaseModel):
+class OperationReceipt(Model):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     plan_id: str
@@ -115,7 +117,7 @@ class OperationReceipt(BaseModel):
     failure_reason: str | None = None
 
 
-class ExecutionJournal(BaseModel):
+class ExecutionJournal(Model):
     """`backup-execution-journal.json`."""
 
     model_config = ConfigDict(extra="allow")
@@ -130,7 +132,7 @@ class ExecutionJournal(BaseModel):
     operation_receipts: list[OperationReceipt] = Field(default_factory=list)
 
 
-class ResumeSummary(BaseModel):
+class ResumeSummary(Model):
     """canic's `BackupExecutionResumeSummary`."""
 
     plan_id: str
@@ -151,7 +153,7 @@ class ResumeSummary(BaseModel):
 LayoutStatus = Literal["dry-run", "running", "failed", "complete"]
 
 
-class BackupStatus(BaseModel):
+class BackupStatus(Model):
     """`canic backup status` output: the layout and its resume summary."""
 
     layout_status: LayoutStatus
@@ -164,7 +166,7 @@ class BackupStatus(BaseModel):
     execution: ResumeSummary
 
 
-class BackupFolder(BaseModel):
+class BackupFolder(Model):
     """One backup folder as the Backups list shows it (ours)."""
 
     path: str
@@ -184,13 +186,13 @@ class BackupFolder(BaseModel):
     error: str | None = None
 
 
-class JournalLockInfo(BaseModel):
+class JournalLockInfo(Model):
     path: str
     pid: int | None
     alive: bool | None
 
 
-class CompletionFields(BaseModel):
+class CompletionFields(Model):
     """What a `completed` receipt must carry, by operation kind (the stepper's form)."""
 
     snapshot_id: str | None = None

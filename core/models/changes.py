@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar, Literal, NamedTuple
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
+
+from core.models.base import Model
 
 
 class TaskStatus(StrEnum):
@@ -37,7 +39,7 @@ class LifecycleFilter(StrEnum):
     ALL = "all"
 
 
-class Progress(BaseModel):
+class Progress(Model):
     total: int = 0
     complete: int = 0
     shelved: int = 0
@@ -46,7 +48,7 @@ class Progress(BaseModel):
     remaining: int = 0
 
 
-class Diagnostic(BaseModel):
+class Diagnostic(Model):
     """Something odd in a file that did not stop it from being read (names the line)."""
 
     path: str
@@ -61,7 +63,7 @@ class Diagnostic(BaseModel):
         )
 
 
-class Task(BaseModel):
+class Task(Model):
     id: str
     name: str
     wave: int | None = None
@@ -81,14 +83,14 @@ class Task(BaseModel):
         return data
 
 
-class Wave(BaseModel):
+class Wave(Model):
     number: int
     title: str | None = None
     depends_on: list[int] = Field(default_factory=list)
     line: int | None = None
 
 
-class TaskList(BaseModel):
+class TaskList(Model):
     change_id: str
     tasks: list[Task]
     progress: Progress
@@ -179,12 +181,12 @@ class ChangeListing:
     total: int = 0
 
 
-class SpecDelta(BaseModel):
+class SpecDelta(Model):
     name: str
     content: str
 
 
-class ChangeDetail(BaseModel):
+class ChangeDetail(Model):
     id: str
     module_id: str | None = None
     proposal: str | None = None
@@ -208,13 +210,13 @@ class ChangeDetail(BaseModel):
         return data
 
 
-class ModuleSummary(BaseModel):
+class ModuleSummary(Model):
     id: str
     name: str
     change_count: int = 0
 
 
-class ModuleDetail(BaseModel):
+class ModuleDetail(Model):
     id: str
     name: str
     description: str | None = None
@@ -230,13 +232,13 @@ class ModuleDetail(BaseModel):
         return data
 
 
-class SpecSummary(BaseModel):
+class SpecSummary(Model):
     id: str
     path: str
     last_modified: str
 
 
-class SpecDocument(BaseModel):
+class SpecDocument(Model):
     id: str
     path: str
     markdown: str

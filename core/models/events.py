@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from core.models.base import Model
 
 
-class EventContext(BaseModel):
+class EventContext(Model):
     model_config = ConfigDict(extra="allow")
 
     session_id: str
@@ -17,7 +19,7 @@ class EventContext(BaseModel):
     commit: str | None = None
 
 
-class AuditEvent(BaseModel):
+class AuditEvent(Model):
     """One line of `.ito/.state/audit/events.jsonl`."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
@@ -45,11 +47,11 @@ class AuditEvent(BaseModel):
         return data
 
 
-class EventBatch(BaseModel):
+class EventBatch(Model):
     events: list[AuditEvent]
     idempotency_key: str
 
 
-class EventIngestResult(BaseModel):
+class EventIngestResult(Model):
     accepted: int
     duplicates: int

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
-
+from core.models.base import Model
 from core.timeutil import UtcDateTime
 
 
-class Lease(BaseModel):
+class Lease(Model):
     """A holder's claim on a change until `expires_at` (ito's ClaimResult)."""
 
     change_id: str
@@ -23,9 +22,9 @@ class Lease(BaseModel):
         return (self.expires_at - now).total_seconds()
 
 
-class AllocateResult(BaseModel):
+class AllocateResult(Model):
     claim: Lease | None = None
 
 
-class ReleaseResult(BaseModel):
+class ReleaseResult(Model):
     change_id: str

@@ -5,21 +5,23 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_serializer, model_validator
+from pydantic import Field, model_serializer, model_validator
+
+from core.models.base import Model
 
 
-class RepoRef(BaseModel):
+class RepoRef(Model):
     name: str
 
 
-class DependencyEdge(BaseModel):
+class DependencyEdge(Model):
     """ "`dependent` depends on `dependency`": the dependency is released first."""
 
     dependent: RepoRef
     dependency: RepoRef
 
 
-class GraphFile(BaseModel):
+class GraphFile(Model):
     """The JSON aivcs's `report cross-org --graph` reads."""
 
     repos: list[RepoRef]
@@ -34,7 +36,7 @@ class ItemState(StrEnum):
     SKIPPED = "skipped"
 
 
-class ReleaseStatus(BaseModel):
+class ReleaseStatus(Model):
     """aivcs's `RepoReleaseStatus`: `"pending"` or `{"failed": {"reason": ...}}` on the wire."""
 
     state: ItemState
@@ -60,7 +62,7 @@ class ReleaseStatus(BaseModel):
         return self.state.value
 
 
-class SequenceItem(BaseModel):
+class SequenceItem(Model):
     repo_id: str
     version_label: str
     spec_digest: str
@@ -68,7 +70,7 @@ class SequenceItem(BaseModel):
     status: ReleaseStatus
 
 
-class SequencePlan(BaseModel):
+class SequencePlan(Model):
     plan_id: str
     originating_run_id: str
     items: list[SequenceItem]
@@ -81,20 +83,20 @@ class RunStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-class RunMetadata(BaseModel):
+class RunMetadata(Model):
     git_sha: str | None = None
     agent_name: str = "release-sequencer"
     tags: dict[str, Any] = Field(default_factory=dict)
 
 
-class RunSummary(BaseModel):
+class RunSummary(Model):
     total_events: int = 0
     final_state_digest: str | None = None
     duration_ms: int = 0
     success: bool = False
 
 
-class Run(BaseModel):
+class Run(Model):
     run_id: str
     spec_digest: str
     metadata: RunMetadata
@@ -116,14 +118,14 @@ class RunEventKind(StrEnum):
     NODE_FAILED = "NodeFailed"
 
 
-class RunEvent(BaseModel):
+class RunEvent(Model):
     seq: int
     kind: RunEventKind
     payload: dict[str, Any]
     timestamp: str
 
 
-class RunProgress(BaseModel):
+class RunProgress(Model):
     """A run and the per-repo statuses it has produced so far (what the graph colours)."""
 
     run: Run
@@ -131,7 +133,7 @@ class RunProgress(BaseModel):
     events: list[RunEvent] = Field(default_factory=list)
 
 
-class SequenceOutcome(BaseModel):
+class SequenceOutcome(Model):
     plan_id: str
     run_id: str
     succeeded: list[str] = Field(default_factory=list)
@@ -143,7 +145,7 @@ class SequenceOutcome(BaseModel):
         return not self.failed
 
 
-class ReleaseRequest(BaseModel):
+class ReleaseRequest(Model):
     repo_id: str
     version_label: str
     spec_digest: str = ""

@@ -6,10 +6,12 @@ import difflib
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from core.models.base import Model
 
 
-class ArtifactBundle(BaseModel):
+class ArtifactBundle(Model):
     """A change's Markdown artifacts at one backend revision.
 
     `specs` holds `[capability, markdown]` pairs: JSON two-element arrays on the wire.
@@ -34,12 +36,12 @@ class ArtifactBundle(BaseModel):
         return found
 
 
-class PushResult(BaseModel):
+class PushResult(Model):
     change_id: str
     new_revision: str
 
 
-class SyncOutcome(BaseModel):
+class SyncOutcome(Model):
     """What a pull or push did to the local working copy."""
 
     change_id: str
@@ -51,7 +53,7 @@ class SyncOutcome(BaseModel):
     files_kept: list[str] = Field(default_factory=list)
 
 
-class ArchiveResult(BaseModel):
+class ArchiveResult(Model):
     change_id: str
     archived_at: str
 
@@ -68,13 +70,13 @@ class ArchiveStep(StrEnum):
 StepStatus = Literal["started", "done", "skipped", "failed"]
 
 
-class ArchiveStepReport(BaseModel):
+class ArchiveStepReport(Model):
     step: ArchiveStep
     status: StepStatus
     detail: str = ""
 
 
-class ArchiveOutcome(BaseModel):
+class ArchiveOutcome(Model):
     change_id: str
     archive_name: str
     specs_updated: list[str] = Field(default_factory=list)
@@ -91,7 +93,7 @@ class FileState(StrEnum):
     ONLY_SERVER = "only-server"
 
 
-class FileDifference(BaseModel):
+class FileDifference(Model):
     """How one artifact of the working copy compares with the backend's copy of it.
 
     `added` and `removed` count the lines the local file adds to or removes from the

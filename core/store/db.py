@@ -74,6 +74,18 @@ MIGRATIONS: list[str] = [
         archived_on       TEXT
     );
     """,
+    # One blob per lifecycle instead of a row per change: a warm start at 100,000 changes
+    # read the rows in about 1 s (and released the GIL on every row, so a busy UI thread
+    # slowed it further); the blob loads in about 0.3 s.
+    """
+    DROP TABLE change_index;
+    CREATE TABLE change_snapshots (
+        lifecycle TEXT PRIMARY KEY,   -- 'active' or 'archived'
+        format    INTEGER NOT NULL,   -- core.store.change_index.SNAPSHOT_FORMAT
+        summaries BLOB NOT NULL,      -- marshal: [summary fields but the lifecycle]
+        folders   BLOB NOT NULL       -- marshal: ([folder], [signature]), same order
+    );
+    """,
 ]
 
 BUSY_TIMEOUT_MS = 15_000

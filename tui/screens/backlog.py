@@ -32,6 +32,7 @@ from core.models.backlog import BacklogItem, Decision, DecisionRecord
 from core.models.errors import BackendUnavailable, NotFound, QuarterdeckError
 from core.service import Service
 from core.timeutil import parse_rfc3339
+from styles import STYLES
 from tui.commands import Entry, backlog_entries
 from tui.formatting import ago
 from tui.palette import Palette
@@ -584,6 +585,8 @@ def decide_call(
 class BacklogScreen(ModeScreen[list[BacklogItem]]):
     MODE = "backlog"
     TITLE = "Backlog"
+    # Loaded with the screen, when the mode first opens, not at start-up.
+    CSS_PATH = STYLES / "backlog.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "accept", "Accept", id="backlog.accept"),
         Binding("r", "reject", "Reject", id="backlog.reject"),

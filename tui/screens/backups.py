@@ -35,6 +35,7 @@ from core.models.backups import (
     ResumeSummary,
 )
 from core.models.errors import BackendUnavailable, QuarterdeckError
+from styles import STYLES
 from tui.commands import backup_entries
 from tui.formatting import ago
 from tui.screens.backups_dialogs import (
@@ -199,6 +200,8 @@ def build_rows(folder: str, journal: ExecutionJournal) -> _BuiltRows:
 class BackupsScreen(ModeScreen[BackupsView]):
     MODE = "backups"
     TITLE = "Backups"
+    # Loaded with the screen, when the mode first opens, not at start-up.
+    CSS_PATH = STYLES / "backups.tcss"
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
         (WIDE_FROM, "-wide"),

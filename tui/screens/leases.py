@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from core.models.leases import Lease
+from styles import STYLES
 from tui.formatting import bar, countdown
 from tui.screens.base import ModeScreen
 from tui.screens.dialogs import ConfirmDialog
@@ -23,6 +24,8 @@ SOON_SECONDS = 5 * 60
 class LeasesScreen(ModeScreen[list[Lease]]):
     MODE = "leases"
     TITLE = "Leases"
+    # Loaded with the screen, when the mode first opens, not at start-up.
+    CSS_PATH = STYLES / "leases.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "renew", "Renew", id="leases.renew"),
         Binding("x", "release", "Release", id="leases.release"),

@@ -38,6 +38,7 @@ from core.models.releases import (
     SequencePlan,
 )
 from core.releases.sequencer import Sequencer
+from styles import STYLES
 from tui.commands import Entry
 from tui.formatting import ago, bar
 from tui.screens.base import ModeScreen
@@ -233,6 +234,8 @@ class GraphHeader(Widget):
 class ReleasesScreen(ModeScreen[ReleasesData]):
     MODE = "releases"
     TITLE = "Releases"
+    # Loaded with the screen, when the mode first opens, not at start-up.
+    CSS_PATH = STYLES / "releases.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "toggle_orientation", "Rotate", id="releases.orientation"),
         Binding(

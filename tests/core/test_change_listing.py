@@ -1,0 +1,165 @@
+"""The changes list through the change index: cached rows first, then what the folders say."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.backends import change_listing
+from core.backends.local import LocalBackend, LocalPaths
+from core.models.changes import ChangeListing, ChangeSummary, LifecycleFilter
+from core.timeutil import fixed_clock
+from tests.core.test_local_backend import DONE_TASKS, NOW, add_change
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / ".ito" / "changes").mkdir(parents=True)
+    for number in range(1, 6):
+        add_change(tmp_path, f"001-0{number}_change-{number}")
+    add_change(tmp_path, "002-01_old-work", folder="archive/2026-01-01-002-01_old-work")
+    return tmp_path
+
+
+def listings(
+    root: Path, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
+) -> list[ChangeListing]:
+    """Every listing one fresh backend (one new process's) yields, first to last."""
+    backend = LocalBackend(LocalPaths.for_root(root), fixed_clock(NOW))
+    try:
+        return list(backend.stream_changes(lifecycle))
+    finally:
+        backend.close()
+
+
+def ids(changes: list[ChangeSummary]) -> list[str]:
+    return [change.id for change in changes]
+
+
+def touch_later(path: Path) -> None:
+    """Move the file's mtime on, so its folder's signature changes even within one tick."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def test_a_first_listing_has_no_cached_rows_to_show(root: Path) -> None:
+    (only,) = listings(root)
+    assert only.complete and len(only.changes) == 5
+
+
+def test_a_second_listing_shows_the_cached_rows_first(root: Path) -> None:
+    first = listings(root)[-1]
+    cached, final = listings(root)
+    assert not cached.complete and final.complete
+    assert cached.changes == first.changes == final.changes
+
+
+def test_an_edited_tasks_file_is_read_again(root: Path) -> None:
+    listings(root)
+    tasks = root / ".ito" / "changes" / "001-02_change-2" / "tasks.md"
+    tasks.write_text(DONE_TASKS)
+    touch_later(tasks)
+    cached, final = listings(root)
+    assert cached.changes[1].completed_tasks == 0
+    assert final.changes[1].completed_tasks == 2
+    # ...and the index now holds the new row.
+    assert listings(root)[0].changes[1].completed_tasks == 2
+
+
+def test_a_removed_change_leaves_the_listing_and_the_index(root: Path) -> None:
+    listings(root)
+    shutil.rmtree(root / ".ito" / "changes" / "001-03_change-3")
+    cached, final = listings(root)
+    assert "001-03_change-3" in ids(cached.changes)
+    assert "001-03_change-3" not in ids(final.changes)
+    assert "001-03_change-3" not in ids(listings(root)[0].changes)
+
+
+def test_a_new_change_folder_is_listed_in_id_order(root: Path) -> None:
+    listings(root)
+    add_change(root, "001-00_first-of-all")
+    final = listings(root)[-1]
+    assert ids(final.changes)[0] == "001-00_first-of-all"
+    assert len(final.changes) == 6
+
+
+def test_listing_all_caches_the_active_and_the_archived_rows(root: Path) -> None:
+    listings(root, LifecycleFilter.ALL)
+    cached, final = listings(root, LifecycleFilter.ALL)
+    assert cached.changes == final.changes
+    assert ids(final.changes)[-1] == "002-01_old-work"
+    assert [change.archived_on for change in final.changes][-1] == "2026-01-01"
+
+
+def test_an_unchanged_workspace_does_not_write_the_index_again(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listings(root)
+    saved: list[int] = []
+    monkeypatch.setattr(
+        "core.store.change_index.ChangeIndex.save",
+        lambda self, lifecycle, entries: saved.append(len(entries)),
+    )
+    listings(root)
+    assert saved == []
+
+
+def damage_snapshots(root: Path, column: str) -> None:
+    with sqlite3.connect(root / ".quarterdeck" / "state.db") as conn:
+        conn.execute(f"UPDATE change_snapshots SET {column} = x'00ff10'")
+
+
+@pytest.mark.parametrize("column", ["summaries", "folders"])
+def test_a_damaged_index_is_ignored_and_the_folders_are_read(root: Path, column: str) -> None:
+    expected = listings(root)[-1].changes
+    damage_snapshots(root, column)
+    final = listings(root)[-1]
+    assert final.complete and final.changes == expected
+    # The listing wrote a good index back.
+    assert listings(root)[0].changes == expected
+
+
+def test_an_index_of_another_format_is_ignored(root: Path) -> None:
+    expected = listings(root)[-1].changes
+    with sqlite3.connect(root / ".quarterdeck" / "state.db") as conn:
+        conn.execute("UPDATE change_snapshots SET format = format + 1")
+    (only,) = listings(root)
+    assert only.complete and only.changes == expected
+
+
+@pytest.fixture
+def always_a_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(change_listing, "PARALLEL_FROM_S", 0.0)
+    monkeypatch.setattr(change_listing, "CHUNK", 2)
+    yield
+
+
+@pytest.mark.usefixtures("always_a_pool")
+def test_worker_processes_give_the_same_rows_as_one_process(root: Path) -> None:
+    cold = listings(root)[-1]
+    tasks = root / ".ito" / "changes" / "001-04_change-4" / "tasks.md"
+    tasks.write_text(DONE_TASKS)
+    touch_later(tasks)
+    warm = listings(root)
+    assert [listing.complete for listing in warm][-1]
+    assert warm[-1].changes[3].completed_tasks == 2
+    assert ids(warm[-1].changes) == ids(cold.changes)
+
+
+@pytest.mark.usefixtures("always_a_pool")
+def test_a_warm_listing_shows_cached_rows_for_folders_not_yet_checked(root: Path) -> None:
+    listings(root)
+    tasks = root / ".ito" / "changes" / "001-01_change-1" / "tasks.md"
+    tasks.write_text(DONE_TASKS)
+    touch_later(tasks)
+    _cached, *growing, final = listings(root)
+    # Chunks of two: the changed first folder is reported while the rest are checked, and
+    # every report still lists all five changes.
+    assert growing and all(len(listing.changes) == 5 for listing in growing)
+    assert growing[0].changes[0].completed_tasks == 2
+    assert final.complete and final.scanned == final.total == 5
