@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from tui.app import QuarterdeckApp
 
 T = TypeVar("T")
+R = TypeVar("R")
 # How long a load waits for its partial result to be painted before it goes on regardless.
 PAINT_WAIT_S = 0.5
-R = TypeVar("R")
 
 
 class ModeScreen(Screen[None], Generic[T]):

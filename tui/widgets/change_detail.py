@@ -420,8 +420,8 @@ class ChangeDetailPane(Vertical):
         except NoMatches:
             if text is None:
                 return
-            # Imported here, not at the top: Textual's Markdown brings markdown-it, about a
-            # fifth of the dashboard's imports, and the first frame has no document to show.
+            # Imported here, not at the top: Textual's Markdown brings markdown-it, tens of
+            # milliseconds of every start-up, and the first frame has no document to show.
             from textual.widgets import Markdown
 
             scroll.mount(Markdown(text, id=f"{name}-md", open_links=False))
