@@ -88,7 +88,7 @@ class QuarterdeckApp(App[None]):
             self.theme = self.ui_state.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.switch_mode(self._first_mode())
-        self.set_interval(self.refresh_interval, self.action_refresh, name="auto-refresh")
+        self.set_interval(self.refresh_interval, self._auto_refresh, name="auto-refresh")
         if self.session_review:
             self._check_backlog()
 
@@ -143,6 +143,11 @@ class QuarterdeckApp(App[None]):
 
     def action_refresh(self) -> None:
         refresh = getattr(self.screen, "refresh_data", None)
+        if callable(refresh):
+            refresh()
+
+    def _auto_refresh(self) -> None:
+        refresh = getattr(self.screen, "auto_refresh", None)
         if callable(refresh):
             refresh()
 

@@ -8,6 +8,7 @@ A screen implements `load()` (runs in a thread, may call the service) and `show(
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
@@ -31,6 +32,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 # How long a load waits for its partial result to be painted before it goes on regardless.
 PAINT_WAIT_S = 0.5
+# The periodic refresh waits at least this many times the last load's duration after it.
+AUTO_REFRESH_RATIO = 2.0
 
 
 class ModeScreen(Screen[None], Generic[T]):
@@ -46,6 +49,7 @@ class ModeScreen(Screen[None], Generic[T]):
         super().__init__()
         self.data: T | None = None
         self._reload_queued = False
+        self._load_started = self._load_ended_at = self._last_load_s = 0.0
         self.palette = Palette()
 
     @property
@@ -91,10 +95,23 @@ class ModeScreen(Screen[None], Generic[T]):
             self._reload_queued = True
             return
         self.loading_data = True
+        self._load_started = time.monotonic()
         self._load_worker()
+
+    def auto_refresh(self) -> None:
+        """The periodic refresh. Skipped while a load runs, and spaced so that loading takes
+        at most a third of the time: at 100,000 changes a load takes seconds of both cores,
+        and back-to-back loads would keep them busy all day."""
+        if self.loading_data:
+            return
+        if time.monotonic() - self._load_ended_at < AUTO_REFRESH_RATIO * self._last_load_s:
+            return
+        self.refresh_data()
 
     def _load_ended(self) -> None:
         self.loading_data = False
+        self._load_ended_at = time.monotonic()
+        self._last_load_s = self._load_ended_at - self._load_started
         if self._reload_queued:
             self._reload_queued = False
             self.refresh_data()
