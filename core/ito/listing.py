@@ -47,9 +47,7 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
 def active_folders(changes_dir: Path) -> list[ChangeFolder]:
     """Every visible sub-folder of `changes/` but `archive`, sorted by id."""
     found = [
-        ChangeFolder(e.name, e.path)
-        for e in _sub_folders(changes_dir)
-        if e.name != ARCHIVE_FOLDER
+        ChangeFolder(e.name, e.path) for e in _sub_folders(changes_dir) if e.name != ARCHIVE_FOLDER
     ]
     found.sort(key=lambda folder: folder.change_id)
     return found
