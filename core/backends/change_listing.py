@@ -12,10 +12,9 @@ import multiprocessing
 import os
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 from core.ito.listing import ChangeFolder
-from core.ito.summary import folder_signature, summarize_change_dir
+from core.ito.summary import folder_signature, read_change_folder
 from core.ito.workspace import ItoWorkspace
 from core.models.changes import ChangeListing, ChangeSummary, Lifecycle, LifecycleFilter
 from core.store.change_index import ChangeIndex, IndexEntry
@@ -29,24 +28,21 @@ CHUNK = 1000
 # How often (in folders) a growing listing is reported when working in-process.
 REPORT_EVERY = 5000
 
-# path, change id, lifecycle, archived on, the signature its cached row was made at
+# folder, change id, lifecycle, archived on, the signature its cached row was made at
 Job = tuple[str, str, Lifecycle, date | None, str | None]
 # None: the folder still has its cached signature; else its new signature and summary.
 Result = tuple[str, ChangeSummary] | None
 
 
 def _read(jobs: list[Job]) -> list[Result]:
-    """One result per job. The signature is taken before the folder is read, so an edit
+    """One result per job. A folder's stats are taken before its files are read, so an edit
     made while it is read leaves a signature that no longer matches, and is read again."""
     results: list[Result] = []
-    for path, change_id, lifecycle, archived_on, cached in jobs:
-        folder = Path(path)
-        signature = folder_signature(folder)
-        if signature == cached:
+    for location, change_id, lifecycle, archived_on, cached in jobs:
+        if cached is not None and folder_signature(location) == cached:
             results.append(None)
         else:
-            summary = summarize_change_dir(folder, change_id, lifecycle, archived_on)
-            results.append((signature, summary))
+            results.append(read_change_folder(location, change_id, lifecycle, archived_on))
     return results
 
 

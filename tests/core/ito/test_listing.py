@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from core.ito import ItoWorkspace
-from core.ito.summary import summarize_change_dir
+from core.ito.summary import folder_signature, read_change_folder, summarize_change_dir
 from core.models.changes import ChangeSummary, Lifecycle, LifecycleFilter, WorkStatus
 from core.models.errors import ParseError
 
@@ -200,3 +200,41 @@ def test_summarize_change_dir_needs_only_the_folder(build: Builder) -> None:
 def test_a_hidden_capability_folder_is_not_a_spec(build: Builder) -> None:
     build.change("001-01_a", specs={".draft": "x"})
     assert build.workspace().list_changes()[0].has_specs is False
+
+
+def _same_as_the_two_functions(path: Path, change_id: str) -> None:
+    signature, row = read_change_folder(str(path), change_id, Lifecycle.ACTIVE, None)
+    assert signature == folder_signature(path)
+    assert row == summarize_change_dir(path, change_id, Lifecycle.ACTIVE, None)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {},
+        {"proposal": None},
+        {"design": "# Design\n", "tasks": "- [x] 1.1 a\n- [ ] 1.2 b\n"},
+        {"tasks": b"- [x] ok\n- [ ] \xff\n"},
+        {"specs": {"backend-auth": "## ADDED Requirements\n", ".draft": "x"}},
+        {"specs": {"a": "x", "b": "y"}, "tasks": "## Wave 1\n"},
+    ],
+)
+def test_one_walk_signs_and_summarizes_a_folder_as_the_two_functions_do(
+    build: Builder, shape: dict[str, Any]
+) -> None:
+    _same_as_the_two_functions(build.change("001-01_a", **shape), "001-01_a")
+
+
+def test_one_walk_matches_with_a_capability_without_spec_md_and_a_stray_file(
+    build: Builder,
+) -> None:
+    path = build.change("001-01_a", specs={"a": "x"})
+    (path / "specs" / "empty").mkdir()
+    (path / "specs" / "notes.txt").write_text("not a capability")
+    (path / "scratch" / "deep").mkdir(parents=True)
+    (path / "scratch" / "deep" / "file.md").write_text("x")
+    _same_as_the_two_functions(path, "001-01_a")
+
+
+def test_one_walk_of_a_missing_folder_signs_it_missing(tmp_path: Path) -> None:
+    _same_as_the_two_functions(tmp_path / "gone", "001-01_gone")
