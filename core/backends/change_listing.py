@@ -67,7 +67,7 @@ def stream_listing(
         row = known.pop(key, None)
         keys.append(key)
         held.append(row)
-        jobs.append((str(folder.path), folder.change_id, life, folder.archived_on, row and row[0]))
+        jobs.append((folder.location, folder.change_id, life, folder.archived_on, row and row[0]))
     # What is left of `known` names folders that are gone.
     changed = bool(known)
     entries: list[IndexEntry | None] = [None] * total
