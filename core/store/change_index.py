@@ -36,14 +36,15 @@ class CachedListing:
     """What the index held for one listing: rows in listing order, signatures on demand."""
 
     summaries: list[ChangeSummary] = field(default_factory=list)
-    _folders: list[bytes] = field(default_factory=list)
+    # Per lifecycle, the marshalled ([folder], [signature]) lists, decoded by `by_folder`.
+    folder_blobs: list[bytes] = field(default_factory=list)
 
     def by_folder(self) -> dict[str, tuple[str, ChangeSummary]]:
         """folder → (signature, summary); empty if the folder blobs do not load."""
         folders: list[str] = []
         signatures: list[str] = []
         try:
-            for blob in self._folders:
+            for blob in self.folder_blobs:
                 names, marks = marshal.loads(blob)
                 folders += names
                 signatures += marks
@@ -98,7 +99,7 @@ class ChangeIndex:
                 cached.summaries += _summaries(summaries, part)
             except _DAMAGED:
                 return CachedListing()
-            cached._folders.append(folders)
+            cached.folder_blobs.append(folders)
         return cached
 
     def save(self, lifecycle: LifecycleFilter, entries: list[IndexEntry]) -> None:
