@@ -25,6 +25,10 @@ PARALLEL_FROM_S = 0.5
 READ_S = 250e-6
 CHECK_S = 50e-6
 CHUNK = 1000
+# Workers per core. Reading folders whose files are not in the page cache (a first start
+# after a reboot) mostly waits on the disk: with three a core, 20,000 such folders took
+# 5.5 s instead of 10 s on 2 cores. With the files cached they cost 3-7% more.
+WORKERS_PER_CORE = 3
 # How often (in folders) a growing listing is reported when working in-process.
 REPORT_EVERY = 5000
 
@@ -121,7 +125,8 @@ def _read_all(jobs: list[Job]) -> Iterator[tuple[int, list[Result]]]:
     context.set_forkserver_preload([__name__])
     finished = 0
     try:
-        with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
+        workers = WORKERS_PER_CORE * (os.cpu_count() or 1)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             for results in pool.map(_read, chunks):
                 yield finished * CHUNK, results
                 finished += 1
