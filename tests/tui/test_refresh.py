@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import pytest
+from textual.pilot import Pilot
 
 from tests.tui.conftest import AppFactory
 from tui.screens.base import ModeScreen
@@ -28,16 +32,25 @@ class FakeTime:
         return self.now
 
 
-def count_loads(screen: ModeScreen[object], monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    started: list[str] = []
-    load = screen.load
+@contextlib.asynccontextmanager
+async def settled_screen(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Pilot[None], ModeScreen[object], list[str]]]:
+    """The first screen once its first load is shown, and a list of the loads after that."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ModeScreen)
+        started: list[str] = []
+        load = screen.load
 
-    def counted() -> object:
-        started.append(screen.MODE)
-        return load()
+        def counted() -> object:
+            started.append(screen.MODE)
+            return load()
 
-    monkeypatch.setattr(screen, "load", counted)
-    return started
+        monkeypatch.setattr(screen, "load", counted)
+        yield pilot, screen, started
 
 
 async def test_opening_a_screen_loads_it_once(
@@ -60,12 +73,7 @@ async def test_opening_a_screen_loads_it_once(
 async def test_the_periodic_refresh_skips_while_a_load_runs(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ModeScreen)
-        started = count_loads(screen, monkeypatch)
+    async with settled_screen(make_app, monkeypatch) as (pilot, screen, started):
         screen.loading_data = True
         screen.auto_refresh()
         screen.loading_data = False
@@ -77,12 +85,7 @@ async def test_the_periodic_refresh_skips_while_a_load_runs(
 async def test_the_periodic_refresh_waits_twice_as_long_as_the_last_load_took(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ModeScreen)
-        started = count_loads(screen, monkeypatch)
+    async with settled_screen(make_app, monkeypatch) as (pilot, screen, started):
         clock = FakeTime(1000.0)
         monkeypatch.setattr("tui.screens.base.time", clock)
         # The last load took 10 s and ended at 1000 s.
@@ -100,12 +103,7 @@ async def test_the_periodic_refresh_waits_twice_as_long_as_the_last_load_took(
 async def test_ctrl_r_during_a_load_loads_again_after_it(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ModeScreen)
-        started = count_loads(screen, monkeypatch)
+    async with settled_screen(make_app, monkeypatch) as (pilot, screen, started):
         screen.loading_data = True
         await pilot.press("ctrl+r")
         screen._load_ended()

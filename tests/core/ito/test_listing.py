@@ -202,10 +202,10 @@ def test_a_hidden_capability_folder_is_not_a_spec(build: Builder) -> None:
     assert build.workspace().list_changes()[0].has_specs is False
 
 
-def _same_as_the_two_functions(path: Path, change_id: str) -> None:
-    signature, row = read_change_folder(str(path), change_id, Lifecycle.ACTIVE, None)
+def _signs_as_folder_signature_does(path: Path, change_id: str) -> None:
+    signature, _row = read_change_folder(str(path), change_id, Lifecycle.ACTIVE, None)
+    # A listing compares the two: any difference would re-read the folder every time.
     assert signature == folder_signature(path)
-    assert row == summarize_change_dir(path, change_id, Lifecycle.ACTIVE, None)
 
 
 @pytest.mark.parametrize(
@@ -219,13 +219,13 @@ def _same_as_the_two_functions(path: Path, change_id: str) -> None:
         {"specs": {"a": "x", "b": "y"}, "tasks": "## Wave 1\n"},
     ],
 )
-def test_one_walk_signs_and_summarizes_a_folder_as_the_two_functions_do(
+def test_reading_a_folder_signs_it_as_folder_signature_does(
     build: Builder, shape: dict[str, Any]
 ) -> None:
-    _same_as_the_two_functions(build.change("001-01_a", **shape), "001-01_a")
+    _signs_as_folder_signature_does(build.change("001-01_a", **shape), "001-01_a")
 
 
-def test_one_walk_matches_with_a_capability_without_spec_md_and_a_stray_file(
+def test_reading_signs_a_capability_without_spec_md_and_stray_files_the_same(
     build: Builder,
 ) -> None:
     path = build.change("001-01_a", specs={"a": "x"})
@@ -233,8 +233,8 @@ def test_one_walk_matches_with_a_capability_without_spec_md_and_a_stray_file(
     (path / "specs" / "notes.txt").write_text("not a capability")
     (path / "scratch" / "deep").mkdir(parents=True)
     (path / "scratch" / "deep" / "file.md").write_text("x")
-    _same_as_the_two_functions(path, "001-01_a")
+    _signs_as_folder_signature_does(path, "001-01_a")
 
 
-def test_one_walk_of_a_missing_folder_signs_it_missing(tmp_path: Path) -> None:
-    _same_as_the_two_functions(tmp_path / "gone", "001-01_gone")
+def test_reading_a_missing_folder_signs_it_missing(tmp_path: Path) -> None:
+    _signs_as_folder_signature_does(tmp_path / "gone", "001-01_gone")
