@@ -133,6 +133,7 @@ def _signed_scan(location: str) -> tuple[str, FolderScan]:
     capabilities: list[str] = []
     specs = "-"
     newest: float | None = None
+    # (folder, depth below the change folder, name of its top-level ancestor)
     pending: list[tuple[str, int, str]] = [(location, 0, "")]
     while pending:
         folder, depth, top = pending.pop()
