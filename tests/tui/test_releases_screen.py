@@ -259,6 +259,22 @@ async def test_building_a_plan_saves_the_picked_repos_and_versions(make_app: App
         assert screen.plan is not None and screen.plan.plan_id == newest.plan_id
 
 
+async def test_a_load_from_before_a_new_plan_was_saved_does_not_lose_it(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_releases(pilot)
+        assert screen.data is not None and screen.plan is not None
+        shown = screen.plan.plan_id
+        # A load that read the plans before the save finished ends while a newer one runs.
+        screen._wanted_plan = "seq-just-saved"
+        screen.loading_data = True
+        screen._show_data(screen.data)
+        assert screen._wanted_plan == "seq-just-saved"
+        assert screen.plan is not None and screen.plan.plan_id == shown
+
+
 async def test_a_picked_repo_without_a_version_is_refused(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

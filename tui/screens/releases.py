@@ -351,9 +351,11 @@ class ReleasesScreen(ModeScreen[ReleasesData]):
             data.plan is not None
             and wanted is not None
             and data.plan.plan_id != wanted
-            and any(plan.plan_id == wanted for plan in data.plans)
+            and (any(plan.plan_id == wanted for plan in data.plans) or self.loading_data)
         ):
-            # An older load that finished late; the one for the wanted plan follows.
+            # An older load that finished late, or one that began before the wanted plan
+            # was saved (closing the builder reloads while the save runs): a newer load
+            # is under way, and it brings the wanted plan.
             self.data = self._shown
             return
         self._shown = data
