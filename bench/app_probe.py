@@ -24,9 +24,8 @@ the parent points at an empty folder, so the dashboard opens on the Changes scre
 auto-refresh is off (every REFRESH_OFF_S): at 100,000 changes one load can outlast the 5 s
 default, and a refresh during a load queues one more load after it, which would be timed too.
 
-How a frame is timed, as in bench_table.py: `App._display` runs right after the compositor
-has composed an update; the headless driver skips turning it into terminal bytes, which a
-real terminal pays for, so the probe does that too before taking the time. Which rows a frame
+How a frame is timed, as in bench_table.py: at the end of `App._display`, once the composed
+update has been turned into terminal bytes (bench/frames.py). Which rows a frame
 shows is known from `FastTable.render_lines`, patched to note the row count it drew with.
 """
 
@@ -50,11 +49,11 @@ import tui.app  # noqa: E402
 IMPORT_S = time.perf_counter() - _import_started
 
 from rich.console import RenderableType  # noqa: E402
-from textual._compositor import CompositorUpdate  # noqa: E402
 from textual.geometry import Region  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 from textual.strip import Strip  # noqa: E402
 
+from bench.frames import frame_finished  # noqa: E402
 from core.config import load_settings, user_state_dir  # noqa: E402
 from core.service import open_service  # noqa: E402
 from tui.widgets.fast_table import FastTable  # noqa: E402
@@ -107,11 +106,8 @@ class ProbeApp(tui.app.QuarterdeckApp):
 
     def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
         super()._display(screen, renderable)
-        if renderable is None or self._batch_count:
-            return
-        if self.is_headless and isinstance(renderable, CompositorUpdate):
-            renderable.render_segments(self.console)
-        self._frame_done(screen, time.time())
+        if frame_finished(self, renderable):
+            self._frame_done(screen, time.time())
 
     def _frame_done(self, screen: Screen[Any], at: float) -> None:
         times = self.times

@@ -34,12 +34,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rich.console import RenderableType
-from textual._compositor import CompositorUpdate
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
 
+from bench.frames import frame_finished
 from bench.generate import Graph, make_graph
 from tui.widgets.graph_layout import layout_graph
 from tui.widgets.graph_view import GraphView
@@ -61,9 +61,8 @@ def time_layout(graph: Graph, repeats: int) -> float:
 class _BenchApp(App[None]):
     """Notes when the first frame showing the graph has been composed and turned into bytes.
 
-    As in bench_table.py: `App._display` runs right after the compositor has composed an
-    update; the headless driver skips turning it into terminal bytes, so this does that too
-    before taking the timestamp. The frame counts only once GraphView rendered lines for it.
+    As in bench_table.py, a frame ends with `App._display` (bench/frames.py). It counts only
+    once GraphView rendered lines for it.
     """
 
     def __init__(self) -> None:
@@ -77,11 +76,7 @@ class _BenchApp(App[None]):
 
     def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
         super()._display(screen, renderable)
-        if renderable is None or self._batch_count:
-            return
-        if self.is_headless and isinstance(renderable, CompositorUpdate):
-            renderable.render_segments(self.console)
-        if self.graph_rendered and self.frame_at is None:
+        if frame_finished(self, renderable) and self.graph_rendered and self.frame_at is None:
             self.frame_at = time.perf_counter()
 
 

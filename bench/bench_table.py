@@ -5,12 +5,12 @@ key-to-frame latency (p50/p95) and filter keystroke-to-frame latency (p95).
 
 How a frame is timed: `App._display` is what `Screen._compositor_refresh` calls right after
 `Compositor.render_update` has composed the update, so the end of `_display` is the end of a
-frame. The headless driver skips turning the update into terminal bytes, which a real terminal
-pays for, so `BenchApp._display` does that work too before taking the timestamp. A frame counts
-as "the" frame for an action only once the table has re-rendered (its `render_lines` ran) with
-the awaited state in place; latency runs from the key event being handed to the app's driver
-(as `Pilot.press` does) to the end of that frame. Between keys the app is left to go idle, so
-each sample is one keystroke's own latency.
+frame. The headless driver skips turning the update into terminal bytes, which a real
+terminal pays for, so `BenchApp._display` does that work too (bench/frames.py) before the
+timestamp. A frame counts as "the" frame for an action only once the table has re-rendered
+(its `render_lines` ran) with the awaited state in place; latency runs from the key event
+being handed to the app's driver (as `Pilot.press` does) to the end of that frame. Between
+keys the app is left to go idle, so each sample is one keystroke's own latency.
 
 Run: `python bench/bench_table.py [--quick]` from the repository root. bench/run.py, the one
 benchmark command, reuses these functions for its cursor and filter measures at 100,000 rows.
@@ -37,13 +37,13 @@ import tui  # noqa: F401, I001
 from rich.console import RenderableType
 from rich.text import Text
 from textual import events
-from textual._compositor import CompositorUpdate
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widgets import DataTable, Input
 
+from bench.frames import frame_finished
 from tui.widgets.fast_table import Column, FastTable
 
 SCREEN_SIZE = (120, 40)
@@ -129,10 +129,8 @@ class BenchApp(App[None]):
 
     def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
         super()._display(screen, renderable)
-        if renderable is None or self._batch_count:
+        if not frame_finished(self, renderable):
             return
-        if self.is_headless and isinstance(renderable, CompositorUpdate):
-            renderable.render_segments(self.console)
         wait = self.wait
         if wait is not None and wait.at is None and wait.table_rendered:
             wait.at = time.perf_counter()

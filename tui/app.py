@@ -142,14 +142,16 @@ class QuarterdeckApp(App[None]):
     # Global actions.
 
     def action_refresh(self) -> None:
-        refresh = getattr(self.screen, "refresh_data", None)
-        if callable(refresh):
-            refresh()
+        self._ask_screen("refresh_data")
 
     def _auto_refresh(self) -> None:
-        refresh = getattr(self.screen, "auto_refresh", None)
-        if callable(refresh):
-            refresh()
+        self._ask_screen("auto_refresh")
+
+    def _ask_screen(self, method: str) -> None:
+        # The current screen may be a dialog, which has nothing to refresh.
+        call = getattr(self.screen, method, None)
+        if callable(call):
+            call()
 
     def action_help(self) -> None:
         screen = self.screen

@@ -95,7 +95,7 @@ class ItoWorkspace:
         """FORMATS.md "Listing". `all` is the active changes, then the archived ones, each
         sorted by id (an id both active and archived appears twice, once per lifecycle)."""
         return [
-            summarize_change_dir(folder.path, folder.change_id, life, folder.archived_on)
+            summarize_change_dir(folder.location, folder.change_id, life, folder.archived_on)
             for folder, life in self.change_folders(lifecycle)
         ]
 

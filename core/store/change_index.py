@@ -82,12 +82,14 @@ class ChangeIndex:
     def load(self, lifecycle: LifecycleFilter) -> CachedListing:
         """Cached rows in listing order (active then archived, each by id); none if missing."""
         parts = _LIFECYCLES[lifecycle]
-        # One query, so the summaries and the folders come from the same write.
+        # One query, so the summaries and the folders come from the same write; only the
+        # lifecycles asked for (the archived blob can be as big as the active one).
         found = {
             name: (summaries, folders)
             for name, summaries, folders in self._store.read().execute(
-                "SELECT lifecycle, summaries, folders FROM change_snapshots WHERE format = ?",
-                (SNAPSHOT_FORMAT,),
+                "SELECT lifecycle, summaries, folders FROM change_snapshots "
+                f"WHERE format = ? AND lifecycle IN ({', '.join('?' * len(parts))})",
+                (SNAPSHOT_FORMAT, *(part.value for part in parts)),
             )
         }
         cached = CachedListing()
