@@ -17,13 +17,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from core.models.errors import BackendUnavailable, QuarterdeckError
 from core.service import Service
 from tui.palette import Palette
-from tui.widgets.chrome import Banner, ModeBar
+from tui.widgets.chrome import Banner, KeyFooter, ModeBar
 
 if TYPE_CHECKING:
     from tui.app import QuarterdeckApp
@@ -68,7 +67,7 @@ class ModeScreen(Screen[None], Generic[T]):
         yield Banner()
 
     def compose_footer(self) -> ComposeResult:
-        yield Footer()
+        yield KeyFooter()
 
     # Refresh.
 

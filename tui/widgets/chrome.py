@@ -1,4 +1,5 @@
-"""The top line of every screen (modes, backend, freshness) and the problem banner."""
+"""The top line of every screen (modes, backend, freshness), the problem banner and the
+footer of keys."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from rich.style import Style
 from rich.text import Text
+from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Footer
 
 from tui.formatting import ago
 
@@ -144,3 +147,39 @@ class Banner(Widget):
             app.backend_error,
             f" — {stale}; retrying every {app.refresh_interval:g}s.",
         )
+
+
+class KeyFooter(Footer):
+    """Textual's Footer, rebuilt only when the keys it would show have changed.
+
+    Textual's Footer rebuilds every key after each bindings signal, and a screen sends one for
+    every focus change and `refresh_bindings()`. Opening the Changes screen sent four before
+    its first rows were drawn; each rebuild took 40-100 ms of the UI thread, because every
+    new key restyles itself twice as it mounts. Here signals that arrive before the next
+    refresh share one rebuild, and a rebuild that would show the same keys is skipped.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rebuild_queued = False
+        # What the last rebuild showed: one (key, action, description, enabled, tooltip) a key.
+        self._shown: tuple[tuple[str, str, str, bool, str], ...] | None = None
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus or self._rebuild_queued:
+            return
+        if self.is_attached and screen is self.screen:
+            self._rebuild_queued = True
+            self.call_after_refresh(self._rebuild)
+
+    async def _rebuild(self) -> None:
+        self._rebuild_queued = False
+        shown = tuple(
+            (binding.key, binding.action, binding.description, enabled, tooltip)
+            for _, binding, enabled, tooltip in self.screen.active_bindings.values()
+            if binding.show
+        )
+        if shown != self._shown:
+            self._shown = shown
+            await self.recompose()
