@@ -45,18 +45,23 @@ def service_for(root: Path, *, read_only: bool = False) -> Service:
 
 @pytest.fixture
 def make_app(demo_root: Path, tmp_path: Path) -> AppFactory:
-    """`make_app(read_only=False, session_review=False, root=None)` → a QuarterdeckApp."""
+    """`make_app(read_only=False, session_review=False, root=None, refresh_interval=3600)`
+    → a QuarterdeckApp."""
 
     def factory(
-        *, read_only: bool = False, session_review: bool = False, root: Path | None = None
+        *,
+        read_only: bool = False,
+        session_review: bool = False,
+        root: Path | None = None,
+        # Tests refresh explicitly; a timer firing mid-test would make them flaky.
+        refresh_interval: float = 3600,
     ) -> QuarterdeckApp:
         return QuarterdeckApp(
             service_for(root or demo_root, read_only=read_only),
             clock=fixed_clock(NOW),
             state_path=tmp_path / "ui-state.json",
             session_review=session_review,
-            # Tests refresh explicitly; a timer firing mid-test would make them flaky.
-            refresh_interval=3600,
+            refresh_interval=refresh_interval,
         )
 
     return factory

@@ -70,6 +70,25 @@ async def test_opening_a_screen_loads_it_once(
         assert started == ["changes"]
 
 
+async def test_the_periodic_refresh_loads_the_screen_again(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[str] = []
+    load = ChangesScreen.load
+
+    def counted(screen: ChangesScreen) -> ChangesData:
+        started.append(screen.MODE)
+        return load(screen)
+
+    monkeypatch.setattr(ChangesScreen, "load", counted)
+    app = make_app(refresh_interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.7)
+        await settle(pilot)
+        assert len(started) >= 2
+
+
 async def test_the_periodic_refresh_skips_while_a_load_runs(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
