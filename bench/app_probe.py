@@ -17,12 +17,12 @@ object on its last stdout line, times in seconds since LAUNCHED_AT:
                     the screen's load had finished (`loading_data` went True, then False)
     rss_mb          VmRSS at `full_s`; peak_rss_mb is VmHWM (the peak) at the same moment
 
-The app is built as `quarterdeck` builds it (tui.app.run_app: the multiprocessing resource
-tracker started before Textual takes stderr over) except that the session-start
-backlog review is off and the remembered screen and theme live in XDG_STATE_HOME, which
-the parent points at an empty folder, so the dashboard opens on the Changes screen; and the
-auto-refresh is off (every REFRESH_OFF_S): at 100,000 changes one load can outlast the 5 s
-default, and a refresh during a load queues one more load after it, which would be timed too.
+The app is built as `quarterdeck` builds it (tui.app.run_app, after `prepare_process`)
+except that the session-start backlog review is off and the remembered screen and theme live
+in XDG_STATE_HOME, which the parent points at an empty folder, so the dashboard opens on the
+Changes screen; and the auto-refresh is off (every REFRESH_OFF_S): at 100,000 changes one
+load can outlast the 5 s default, and a refresh during a load queues one more load after it,
+which would be timed too.
 
 How a frame is timed, as in bench_table.py: at the end of `App._display`, once the composed
 update has been turned into terminal bytes (bench/frames.py). Which rows a frame
@@ -156,10 +156,8 @@ def watch_table_draws() -> None:
 
 
 def main(workspace: Path, launched_at: float, rows: int, timeout: float) -> dict[str, Any]:
-    from multiprocessing import resource_tracker
-
     watch_table_draws()
-    resource_tracker.ensure_running()  # as run_app does
+    tui.app.prepare_process()  # as run_app does
     settings = load_settings(workspace)
     app = ProbeApp(
         rows,
