@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 
 from core.models.errors import BackendUnavailable, QuarterdeckError
 from core.service import Service
+from tui.gc_pause import gc_paused
 from tui.palette import Palette
 from tui.widgets.chrome import Banner, KeyFooter, ModeBar
 
@@ -124,7 +125,8 @@ class ModeScreen(Screen[None], Generic[T]):
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load_worker(self) -> None:
         try:
-            data = self.load()
+            with gc_paused():
+                data = self.load()
         except QuarterdeckError as error:
             self.app.call_from_thread(self._load_failed, error)
             return
