@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import os
 import shutil
 import sqlite3
@@ -122,6 +123,23 @@ def test_a_damaged_index_is_ignored_and_the_folders_are_read(root: Path, column:
     assert final.complete and final.changes == expected
     # The listing wrote a good index back.
     assert listings(root)[0].changes == expected
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [("x",) * 11 + ("draft",) + ("x",) * 2],
+        [("x",) * 11 + ("draft",) + ("x",) * 4],
+        [("x",) * 11 + ("no such status",) + ("x",) * 3],
+    ],
+    ids=["short-row", "long-row", "unknown-status"],
+)
+def test_cached_rows_of_another_shape_are_ignored(root: Path, rows: list[tuple[object]]) -> None:
+    expected = listings(root)[-1].changes
+    with sqlite3.connect(root / ".quarterdeck" / "state.db") as conn:
+        conn.execute("UPDATE change_snapshots SET summaries = ?", (marshal.dumps(rows),))
+    (only,) = listings(root)
+    assert only.complete and only.changes == expected
 
 
 def test_an_index_of_another_format_is_ignored(root: Path) -> None:
