@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -162,8 +163,8 @@ class KeyFooter(Footer):
     def __init__(self) -> None:
         super().__init__()
         self._rebuild_queued = False
-        # What the last rebuild showed: one (key, action, description, enabled, tooltip) a key.
-        self._shown: tuple[tuple[str, str, str, bool, str], ...] | None = None
+        # What the last rebuild showed: one (binding, enabled, tooltip) a key.
+        self._shown: tuple[tuple[Binding, bool, str], ...] | None = None
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         self._bindings_ready = True
@@ -175,8 +176,10 @@ class KeyFooter(Footer):
 
     async def _rebuild(self) -> None:
         self._rebuild_queued = False
+        if not self.is_attached:
+            return
         shown = tuple(
-            (binding.key, binding.action, binding.description, enabled, tooltip)
+            (binding, enabled, tooltip)
             for _, binding, enabled, tooltip in self.screen.active_bindings.values()
             if binding.show
         )
