@@ -10,12 +10,15 @@ import os
 import secrets
 import socket
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import tomli_w
 
 from core.models.errors import ExitCode, InvalidInput
-from core.server.settings import CONFIG_NAME, ServerSettings, load_server_settings, read_config_file
+from core.server import CONFIG_NAME
+
+if TYPE_CHECKING:
+    from core.server.settings import ServerSettings
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +65,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace, *, read_config: bool = True) -> ServerSettings:
+    # Imported here: building the parser must not cost every dashboard start the settings.
+    from core.server.settings import load_server_settings
+
     return load_server_settings(
         bind=args.bind,
         port=args.port,
@@ -74,6 +80,8 @@ def _settings(args: argparse.Namespace, *, read_config: bool = True) -> ServerSe
 
 
 def _init(settings: ServerSettings, config: Path | None, err: TextIO) -> int:
+    from core.server.settings import read_config_file
+
     path = config or settings.data_dir / CONFIG_NAME
     existing = read_config_file(path) if path.is_file() else {}
     if existing.get("token_seed"):

@@ -23,8 +23,7 @@ from pydantic_settings import (
 )
 
 from core.models.errors import InvalidInput, ParseError
-
-CONFIG_NAME = "quarterdeck-server.toml"
+from core.server import CONFIG_NAME
 
 
 def default_data_dir() -> Path:

@@ -1,0 +1,32 @@
+"""What the `quarterdeck` console script loads before it knows which command it runs.
+
+Every start pays for it (the dashboard's, and each worker process of a big changes listing,
+which imports the script again), so the heavy parts wait until a command needs them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def loaded() -> set[str]:
+    """The modules loaded once the console script's own imports have run."""
+    code = "import sys, tui.entry; print('\\n'.join(sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(done.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["core.server.settings", "core.server.app", "fastapi", "uvicorn", "textual"],
+)
+def test_the_console_script_loads_no_server_or_dashboard_module_up_front(
+    module: str, loaded: set[str]
+) -> None:
+    assert module not in loaded
