@@ -20,7 +20,6 @@ from rich.console import Console
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Markdown, Static
-from textual.widgets._footer import FooterKey
 
 from core.demo import DEMO_HOLDER
 from core.ito.workspace import ItoWorkspace
@@ -42,6 +41,7 @@ from tui.screens.changes import ChangesScreen
 from tui.screens.changes_dialogs import ArchiveProgressDialog, RevisionConflictDialog
 from tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from tui.widgets.change_detail import ChangeDetailPane, render_tasks
+from tui.widgets.chrome import KeyBar
 
 pytestmark = pytest.mark.anyio
 
@@ -908,7 +908,7 @@ async def test_read_only_hides_every_mutating_key_from_the_footer(make_app: AppF
     app = make_app(read_only=True)
     async with app.run_test(size=(200, 40)) as pilot:
         await settle(pilot)
-        shown = {key.action for key in app.screen.query(FooterKey)}
+        shown = {key.action for key in app.screen.query_one(KeyBar).keys}
 
         assert shown & {"claim", "renew", "release", "allocate", "sync_pull", "sync_push"} == set()
         assert "archive" not in shown

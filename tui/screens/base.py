@@ -23,7 +23,7 @@ from core.models.errors import BackendUnavailable, QuarterdeckError
 from core.service import Service
 from tui.gc_pause import gc_paused
 from tui.palette import Palette
-from tui.widgets.chrome import Banner, KeyFooter, ModeBar
+from tui.widgets.chrome import Banner, KeyBar, ModeBar
 
 if TYPE_CHECKING:
     from tui.app import QuarterdeckApp
@@ -68,7 +68,7 @@ class ModeScreen(Screen[None], Generic[T]):
         yield Banner()
 
     def compose_footer(self) -> ComposeResult:
-        yield KeyFooter()
+        yield KeyBar()
 
     # Refresh.
 

@@ -3,15 +3,17 @@ footer of keys."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from tui.formatting import ago
 
@@ -150,39 +152,185 @@ class Banner(Widget):
         )
 
 
-class KeyFooter(Footer):
-    """Textual's Footer, rebuilt only when the keys it would show have changed.
+@dataclass(frozen=True)
+class ShownKey:
+    """One key of the bar, and the cells it took in the last render."""
 
-    Textual's Footer rebuilds every key after each bindings signal, and a screen sends one for
-    every focus change and `refresh_bindings()`. Opening the Changes screen sent four before
-    its first rows were drawn; each rebuild took 40-100 ms of the UI thread, because every
-    new key restyles itself twice as it mounts. Here signals that arrive before the next
-    refresh share one rebuild, and a rebuild that would show the same keys is skipped.
+    key: str
+    action: str
+    display: str
+    description: str
+    enabled: bool
+    tooltip: str
+    start: int = 0
+    end: int = 0
+
+
+class KeyBar(Widget, can_focus=False):
+    """The footer: the screen's keys on one line, drawn by this one widget.
+
+    It shows what Textual's Footer shows (each key with its description, a group of keys
+    with one label, the palette key on the right, disabled keys dimmed; hover, tooltip and
+    click to press) but Footer mounts a widget for every key and mounts them all again after
+    each bindings signal: opening the Changes screen spent 34 ms (A/B medians of 8) of its
+    first frame on it. This one only repaints. Keys that do not fit end in `…`; `?` lists
+    them all.
+    """
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {
+        "key-bar--key",
+        "key-bar--description",
+        "key-bar--hover",
+        "key-bar--separator",
+    }
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        .key-bar--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .key-bar--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        .key-bar--hover {
+            color: $footer-key-foreground;
+            background: $block-hover-background;
+        }
+        .key-bar--separator {
+            color: $foreground 20%;
+        }
+    }
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self._rebuild_queued = False
-        # What the last rebuild showed: one (binding, enabled, tooltip) a key.
-        self._shown: tuple[tuple[Binding, bool, str], ...] | None = None
+        self._keys: list[ShownKey] = []
+        self._hovered: str | None = None
 
-    def bindings_changed(self, screen: Screen[Any]) -> None:
-        self._bindings_ready = True
-        if not screen.app.app_focus or self._rebuild_queued:
-            return
-        if self.is_attached and screen is self.screen:
-            self._rebuild_queued = True
-            self.call_after_refresh(self._rebuild)
+    @property
+    def keys(self) -> tuple[ShownKey, ...]:
+        """The keys as last drawn (a group's label has no key)."""
+        return tuple(self._keys)
 
-    async def _rebuild(self) -> None:
-        self._rebuild_queued = False
-        if not self.is_attached:
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, _screen: Screen[Any]) -> None:
+        self.refresh()
+
+    def render(self) -> Text:
+        key_style = self.get_component_rich_style("key-bar--key")
+        text_style = self.get_component_rich_style("key-bar--description")
+        hover_style = self.get_component_rich_style("key-bar--hover")
+        width = self.size.width
+        line = Text(no_wrap=True, end="")
+        palette, items = self._items()
+        # The palette key sits on the right, after a separator; the others get what is left.
+        right = self._label(palette) if palette else ""
+        room = width - len(right) - (2 if right else 0)
+        placed: list[ShownKey] = []
+        for item in items:
+            label = self._label(item)
+            if line.cell_len + len(label) > room:
+                line.append("…")
+                break
+            placed.append(self._append(line, item, label, key_style, text_style, hover_style))
+        if palette:
+            line.append(" " * max(1, width - line.cell_len - len(right) - 1))
+            line.append("▏", style=self.get_component_rich_style("key-bar--separator"))
+            placed.append(self._append(line, palette, right, key_style, text_style, hover_style))
+        self._keys = placed
+        return line
+
+    def _items(self) -> tuple[ShownKey | None, list[ShownKey]]:
+        """The palette key, and the others in binding order; a group of several keys shows
+        its keys bare, then the group's label (as a key of no key)."""
+        app = self.app
+        palette: ShownKey | None = None
+        by_action: dict[str, list[tuple[Binding, bool, str]]] = {}
+        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
+                palette = ShownKey(
+                    binding.key,
+                    binding.action,
+                    app.get_key_display(binding),
+                    binding.description,
+                    enabled,
+                    binding.tooltip or binding.description,
+                )
+            elif binding.show:
+                by_action.setdefault(binding.action, []).append((binding, enabled, tooltip))
+        items: list[ShownKey] = []
+        for group, runs in groupby(by_action.values(), lambda run: run[0][0].group):
+            firsts = [run[0] for run in runs]
+            grouped = group is not None and len(firsts) > 1
+            for binding, enabled, tooltip in firsts:
+                display = app.get_key_display(binding)
+                if grouped:
+                    tooltip = tooltip or binding.description
+                description = "" if grouped else binding.description
+                items.append(
+                    ShownKey(binding.key, binding.action, display, description, enabled, tooltip)
+                )
+            if group is not None and grouped:
+                items.append(ShownKey("", "", "", group.description, True, ""))
+        return palette, items
+
+    @staticmethod
+    def _label(item: ShownKey) -> str:
+        if not item.key:
+            return f"{item.description} "
+        if not item.description:
+            return f" {item.display}"
+        return f" {item.display} {item.description} "
+
+    def _append(
+        self, line: Text, item: ShownKey, label: str, key: Style, text: Style, hover: Style
+    ) -> ShownKey:
+        start = line.cell_len
+        dim = Style(dim=True) if not item.enabled else Style()
+        if item.key and item.key == self._hovered:
+            line.append(label, style=hover + dim)
+        elif not item.key:
+            line.append(label, style=text)
+        else:
+            shown = len(item.display) + 2
+            line.append(label[:shown], style=key + dim)
+            line.append(label[shown:], style=text + dim)
+        return replace(item, start=start, end=line.cell_len)
+
+    def _key_at(self, x: int) -> ShownKey | None:
+        return next((k for k in self._keys if k.key and k.start <= x < k.end), None)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        item = self._key_at(event.x)
+        hovered = item.key if item else None
+        if hovered != self._hovered:
+            self._hovered = hovered
+            self.tooltip = item.tooltip if item and item.tooltip else None
+            self.refresh()
+
+    def on_leave(self) -> None:
+        if self._hovered is not None:
+            self._hovered = None
+            self.tooltip = None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        item = self._key_at(event.x)
+        if item is None:
             return
-        shown = tuple(
-            (binding, enabled, tooltip)
-            for _, binding, enabled, tooltip in self.screen.active_bindings.values()
-            if binding.show
-        )
-        if shown != self._shown:
-            self._shown = shown
-            await self.recompose()
+        if item.enabled:
+            self.app.simulate_key(item.key)
+        else:
+            self.app.bell()
