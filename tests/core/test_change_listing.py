@@ -13,7 +13,7 @@ import pytest
 
 from core.backends import change_listing
 from core.backends.local import LocalBackend, LocalPaths
-from core.models.changes import ChangeListing, ChangeSummary, LifecycleFilter
+from core.models.changes import ChangeListing, ChangeSummary, Lifecycle, LifecycleFilter
 from core.timeutil import fixed_clock
 from tests.core.test_local_backend import DONE_TASKS, NOW, add_change
 
@@ -181,3 +181,24 @@ def test_a_warm_listing_shows_cached_rows_for_folders_not_yet_checked(root: Path
     assert growing and all(len(listing.changes) == 5 for listing in growing)
     assert growing[0].changes[0].completed_tasks == 2
     assert final.complete and final.scanned == final.total == 5
+
+
+def jobs(folders: int, cached: bool) -> list[change_listing.Job]:
+    mark = "signature" if cached else None
+    return [(f"/w/{n}", f"{n}", Lifecycle.ACTIVE, None, mark) for n in range(folders)]
+
+
+@pytest.mark.parametrize(
+    ("folders", "cached", "pooled"),
+    [
+        (10_000, True, False),  # a warm 10,000: starting workers took longer than checking
+        (100_000, True, True),
+        (5_000, False, True),  # a cold 5,000: reading is slow enough to share
+        (500, False, False),
+    ],
+)
+def test_worker_processes_start_only_for_work_that_outweighs_them(
+    folders: int, cached: bool, pooled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert change_listing._worth_a_pool(jobs(folders, cached)) is pooled
