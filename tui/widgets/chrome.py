@@ -8,6 +8,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -237,16 +238,16 @@ class KeyBar(Widget, can_focus=False):
         palette, items = self._items()
         # The palette key sits on the right, after a separator; the others get what is left.
         right = self._label(palette) if palette else ""
-        room = width - len(right) - (2 if right else 0)
+        room = width - cell_len(right) - (2 if right else 0)
         placed: list[ShownKey] = []
         for item in items:
             label = self._label(item)
-            if line.cell_len + len(label) > room:
+            if line.cell_len + cell_len(label) > room:
                 line.append("…")
                 break
             placed.append(self._append(line, item, label, key_style, text_style, hover_style))
         if palette:
-            line.append(" " * max(1, width - line.cell_len - len(right) - 1))
+            line.append(" " * max(1, width - line.cell_len - cell_len(right) - 1))
             line.append("▏", style=self.get_component_rich_style("key-bar--separator"))
             placed.append(self._append(line, palette, right, key_style, text_style, hover_style))
         self._keys = placed
