@@ -58,6 +58,13 @@ async def started(pilot: Pilot[None]) -> tuple[KeysScreen, KeyBar]:
     return screen, screen.query_one(KeyBar)
 
 
+async def set_kick(pilot: Pilot[None], screen: KeysScreen, state: bool | None) -> None:
+    """Make the kick key shown (True), shown disabled (None) or gone (False), and settle."""
+    screen.kick_state = state
+    screen.refresh_bindings()
+    await pilot.pause()
+
+
 def line(bar: KeyBar) -> str:
     return bar.render().plain.rstrip()
 
@@ -71,31 +78,23 @@ async def test_the_bar_shows_each_shown_key_with_its_description() -> None:
 async def test_the_bar_follows_a_key_that_goes_and_comes_back() -> None:
     async with KeysApp().run_test() as pilot:
         screen, bar = await started(pilot)
-        screen.kick_state = False
-        screen.refresh_bindings()
-        await pilot.pause()
+        await set_kick(pilot, screen, False)
         assert line(bar) == " j Jump"
-        screen.kick_state = True
-        screen.refresh_bindings()
-        await pilot.pause()
+        await set_kick(pilot, screen, True)
         assert line(bar) == " k Kick  j Jump"
 
 
 async def test_the_bar_repaints_instead_of_mounting_a_widget_per_key() -> None:
     async with KeysApp().run_test() as pilot:
         screen, bar = await started(pilot)
-        screen.kick_state = None
-        screen.refresh_bindings()
-        await pilot.pause()
+        await set_kick(pilot, screen, None)
         assert list(bar.children) == []
 
 
 async def test_a_disabled_key_is_shown_dimmed() -> None:
     async with KeysApp().run_test() as pilot:
         screen, bar = await started(pilot)
-        screen.kick_state = None
-        screen.refresh_bindings()
-        await pilot.pause()
+        await set_kick(pilot, screen, None)
         text = bar.render()
         kick = text.plain.index("Kick")
         assert text.get_style_at_offset(pilot.app.console, kick).dim
@@ -114,9 +113,7 @@ async def test_clicking_a_key_presses_it() -> None:
 async def test_clicking_a_disabled_key_does_nothing() -> None:
     async with KeysApp().run_test() as pilot:
         screen, _ = await started(pilot)
-        screen.kick_state = None
-        screen.refresh_bindings()
-        await pilot.pause()
+        await set_kick(pilot, screen, None)
         await pilot.click(KeyBar, offset=(2, 0))
         await pilot.pause()
         assert screen.actions == []

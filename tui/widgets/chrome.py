@@ -212,13 +212,13 @@ class KeyBar(Widget, can_focus=False):
 
     def __init__(self) -> None:
         super().__init__()
-        self._keys: list[ShownKey] = []
+        self._keys: tuple[ShownKey, ...] = ()
         self._hovered: str | None = None
 
     @property
     def keys(self) -> tuple[ShownKey, ...]:
         """The keys as last drawn (a group's label has no key)."""
-        return tuple(self._keys)
+        return self._keys
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -250,7 +250,7 @@ class KeyBar(Widget, can_focus=False):
             line.append(" " * max(1, width - line.cell_len - cell_len(right) - 1))
             line.append("▏", style=self.get_component_rich_style("key-bar--separator"))
             placed.append(self._append(line, palette, right, key_style, text_style, hover_style))
-        self._keys = placed
+        self._keys = tuple(placed)
         return line
 
     def _items(self) -> tuple[ShownKey | None, list[ShownKey]]:
@@ -274,17 +274,18 @@ class KeyBar(Widget, can_focus=False):
         items: list[ShownKey] = []
         for group, runs in groupby(by_action.values(), lambda run: run[0][0].group):
             firsts = [run[0] for run in runs]
-            grouped = group is not None and len(firsts) > 1
+            label = group.description if group is not None and len(firsts) > 1 else None
             for binding, enabled, tooltip in firsts:
                 display = app.get_key_display(binding)
-                if grouped:
-                    tooltip = tooltip or binding.description
-                description = "" if grouped else binding.description
+                if label is None:
+                    description = binding.description
+                else:  # a grouped key: bare, its description only in the tooltip
+                    description, tooltip = "", tooltip or binding.description
                 items.append(
                     ShownKey(binding.key, binding.action, display, description, enabled, tooltip)
                 )
-            if group is not None and grouped:
-                items.append(ShownKey("", "", "", group.description, True, ""))
+            if label is not None:
+                items.append(ShownKey("", "", "", label, True, ""))
         return palette, items
 
     @staticmethod
