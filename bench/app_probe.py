@@ -48,7 +48,10 @@ _import_started = time.perf_counter()
 import tui.entry  # noqa: E402
 
 if __name__ == "__main__":
-    import tui.app  # noqa: F401 - what the console script imports to open the dashboard
+    from tui.gc_pause import imports_frozen
+
+    with imports_frozen():  # as the console script's launcher imports the dashboard
+        import tui.app  # noqa: F401
 
     import_s = time.perf_counter() - _import_started
     from bench.probe_app import main

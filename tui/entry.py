@@ -5,15 +5,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.cli import main as cli_main
-from core.config import Settings
+from tui.gc_pause import imports_frozen
+
+with imports_frozen():
+    from core.cli import main as cli_main
+    from core.config import Settings
 
 
 class TuiLauncher:
     """Opens the dashboard; Textual is imported only when a screen is actually shown."""
 
     def run(self, settings: Settings) -> int:
-        from tui.app import run_app
+        with imports_frozen():
+            from tui.app import run_app
 
         return run_app(settings)
 

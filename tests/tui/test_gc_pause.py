@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.tui.conftest import AppFactory
-from tui.gc_pause import gc_paused
+from tui.gc_pause import gc_paused, imports_frozen
 from tui.screens.changes import ChangesData, ChangesScreen
 from tui.screenshots import settle
 
@@ -54,6 +54,26 @@ def test_a_pause_ends_when_its_work_fails() -> None:
     with pytest.raises(RuntimeError), gc_paused():
         raise RuntimeError("the load failed")
     assert gc.isenabled()
+
+
+def test_imports_run_with_the_collector_off_and_what_they_built_is_frozen() -> None:
+    try:
+        with imports_frozen():
+            assert not gc.isenabled()
+            built = [[] for _ in range(3)]
+        assert gc.isenabled()
+        # Frozen objects sit in the permanent generation, which gc.get_objects() leaves out.
+        assert not any(found is built for found in gc.get_objects())
+    finally:
+        gc.unfreeze()
+
+
+def test_imports_that_fail_freeze_nothing_and_leave_the_collector_on() -> None:
+    before = gc.get_freeze_count()
+    with pytest.raises(ImportError), imports_frozen():
+        raise ImportError("no module named 'missing'")
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == before
 
 
 async def test_a_screen_loads_with_the_collector_paused(
