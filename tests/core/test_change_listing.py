@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import marshal
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -153,6 +155,7 @@ def test_an_index_of_another_format_is_ignored(root: Path) -> None:
 @pytest.fixture
 def always_a_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(change_listing, "PARALLEL_FROM_S", 0.0)
+    monkeypatch.setattr(change_listing, "HEAD", 1)
     monkeypatch.setattr(change_listing, "CHUNK", 2)
     yield
 
@@ -181,6 +184,53 @@ def test_a_warm_listing_shows_cached_rows_for_folders_not_yet_checked(root: Path
     assert growing and all(len(listing.changes) == 5 for listing in growing)
     assert growing[0].changes[0].completed_tasks == 2
     assert final.complete and final.scanned == final.total == 5
+
+
+@pytest.mark.usefixtures("always_a_pool")
+def test_a_first_listing_shows_its_first_folders_before_the_workers_start(root: Path) -> None:
+    first, final = listings(root)
+    assert ids(first.changes) == ["001-01_change-1"]
+    assert (first.complete, first.scanned, first.total) == (False, 1, 5)
+    assert final.complete and len(final.changes) == 5
+
+
+class FailingPool:
+    """A ProcessPoolExecutor whose workers die after `chunks` chunks (None: none start)."""
+
+    chunks: int | None = None
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        if self.chunks is None:
+            raise OSError("no worker processes here")
+
+    def __enter__(self) -> FailingPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def map(
+        self,
+        read: Callable[[list[change_listing.Job]], list[change_listing.Result]],
+        chunks: list[list[change_listing.Job]],
+    ) -> Iterator[list[change_listing.Result]]:
+        for number, chunk in enumerate(chunks):
+            if number == self.chunks:
+                raise BrokenProcessPool("a worker died")
+            yield read(chunk)
+
+
+@pytest.mark.usefixtures("always_a_pool")
+@pytest.mark.parametrize("chunks", [None, 0, 1])
+def test_a_listing_whose_workers_fail_finishes_in_process_with_every_row_once(
+    root: Path, chunks: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = ids(listings(root)[-1].changes)
+    shutil.rmtree(root / ".quarterdeck")
+    monkeypatch.setattr(FailingPool, "chunks", chunks)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", FailingPool)
+    final = listings(root)[-1]
+    assert final.complete and ids(final.changes) == expected
 
 
 def jobs(folders: int, cached: bool) -> list[change_listing.Job]:
