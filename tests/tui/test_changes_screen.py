@@ -206,6 +206,22 @@ async def test_the_summary_counts_changes_and_live_leases(make_app: AppFactory) 
         assert summary.startswith("Active · 33 changes · 6 leased (2 yours) · 3 expired")
 
 
+async def test_the_summary_groups_the_thousands_of_a_big_listing(make_app: AppFactory) -> None:
+    app = make_app()
+    one = app.service.list_changes()[0]
+    many = [one._replace(id=f"{n:03d}-01_change") for n in range(1, 1201)]
+
+    def stream(lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE) -> Iterator[ChangeListing]:
+        yield ChangeListing(many, complete=True, scanned=len(many), total=len(many))
+
+    app.service.stream_changes = stream  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        summary = str(app.screen.query_one("#changes-summary", Static).content)
+
+        assert summary.startswith("Active · 1,200 changes")
+
+
 async def test_a_listing_still_coming_in_is_shown_with_its_progress(
     make_app: AppFactory,
 ) -> None:

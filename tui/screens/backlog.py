@@ -387,11 +387,11 @@ class CardRenderer:
     def title(self, heading: Text, reviewed: int, total: int) -> TitleLine:
         fraction = reviewed / total if total else 1.0
         colour = self.palette.success if reviewed == total else self.palette.primary
-        return TitleLine(heading, fraction, colour, f"{reviewed} of {total} reviewed")
+        return TitleLine(heading, fraction, colour, f"{reviewed:,} of {total:,} reviewed")
 
     def item_title(self, kind: str, position: int, total: int, reviewed: int) -> TitleLine:
         heading = Text.assemble(
-            (clean(kind), f"bold {self.palette.accent}"), (f" · {position} of {total}", "bold")
+            (clean(kind), f"bold {self.palette.accent}"), (f" · {position:,} of {total:,}", "bold")
         )
         return self.title(heading, reviewed, total)
 

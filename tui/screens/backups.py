@@ -639,7 +639,7 @@ class BackupsScreen(ModeScreen[BackupsView]):
             if not self.service.read_only:
                 text.append("  a accept", style=f"bold {palette.accent}")
         text.append("\n")
-        text.append(f"{summary.total_operations} operations ", style="dim")
+        text.append(f"{summary.total_operations:,} operations ", style="dim")
         counts = {
             OperationState.COMPLETED: summary.completed_operations,
             OperationState.SKIPPED: summary.skipped_operations,
@@ -655,7 +655,7 @@ class BackupsScreen(ModeScreen[BackupsView]):
                 first = False
                 badge = STATE_BADGES[state]
                 text.append(
-                    f"{badge[0]} {counts[state]} {badge[2:]}",
+                    f"{badge[0]} {counts[state]:,} {badge[2:]}",
                     style=self._state_colour(state),
                 )
         text.append("\n")

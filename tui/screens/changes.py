@@ -449,18 +449,18 @@ class ChangesScreen(ModeScreen[ChangesData]):
         summary.append(LIFECYCLE_LABELS[data.lifecycle], style=f"bold {self.palette.primary}")
         total = table.row_count
         shown = table.visible_count
-        count = f"{shown} of {total}" if table.filter_text else f"{total}"
+        count = f"{shown:,} of {total:,}" if table.filter_text else f"{total:,}"
         summary.append(f" · {count} change{'s' if total != 1 else ''}")
         if table.filter_text:
             summary.append(
                 f" · filter: '{table.filter_text}'", style=f"bold {self.palette.warning}"
             )
         if data.leased:
-            summary.append(f" · {data.leased} leased")
+            summary.append(f" · {data.leased:,} leased")
             if data.mine:
-                summary.append(f" ({data.mine} yours)", style=self.palette.accent)
+                summary.append(f" ({data.mine:,} yours)", style=self.palette.accent)
         if data.expired:
-            summary.append(f" · {data.expired} expired", style=self.palette.error)
+            summary.append(f" · {data.expired:,} expired", style=self.palette.error)
         if table.sort_column is not None:
             arrow = "▼" if table.sort_reverse else "▲"
             summary.append(f" · sort: {table.sort_column} {arrow}", style="dim")

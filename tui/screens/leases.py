@@ -140,10 +140,10 @@ class LeasesScreen(ModeScreen[list[Lease]]):
         soon = sum(1 for lease in leases if 0 < lease.seconds_left(now) <= SOON_SECONDS)
         active = len(leases) - expired
         summary = Text.assemble(
-            (f"{active} active", "bold"),
-            f" · {mine} yours",
-            (f" · {soon} expiring within 5 min", f"bold {self.palette.warning}") if soon else "",
-            (f" · {expired} expired, not released", f"bold {self.palette.error}")
+            (f"{active:,} active", "bold"),
+            f" · {mine:,} yours",
+            (f" · {soon:,} expiring within 5 min", f"bold {self.palette.warning}") if soon else "",
+            (f" · {expired:,} expired, not released", f"bold {self.palette.error}")
             if expired
             else "",
         )

@@ -544,7 +544,7 @@ class ReleasesScreen(ModeScreen[ReleasesData]):
         left = Text()
         if topology.order:
             way = "left→right" if self.graph.direction == "LR" else "top→down"
-            left.append(f"{len(topology.order)} repos", style="bold")
+            left.append(f"{len(topology.order):,} repos", style="bold")
             left.append(f" · {way}", style="dim")
         legends = []
         short = {state: word[:4] for state, word in WORDS.items()}
