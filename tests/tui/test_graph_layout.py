@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Iterator
 from itertools import pairwise
@@ -86,6 +87,26 @@ def assert_no_boxes_overlap(layout: GraphLayout) -> None:
             if other.x >= box.x + box.w:
                 break
             assert not overlaps(box, other), (box, other)
+
+
+def test_a_layout_runs_with_the_collector_paused_and_leaves_it_on() -> None:
+    nodes, edges = random_dag(20, seed=2)
+    collector_on: list[bool] = []
+
+    def label(name: str) -> str:
+        collector_on.append(gc.isenabled())
+        return name
+
+    layout_graph(nodes, edges, label=label)
+
+    assert collector_on and not any(collector_on)
+    assert gc.isenabled()
+
+
+def test_a_layout_that_fails_leaves_the_collector_on() -> None:
+    with pytest.raises(ValueError, match="dependency cycle"):
+        layout_graph(["a", "b"], [("a", "b"), ("b", "a")])
+    assert gc.isenabled()
 
 
 def test_the_same_graph_is_laid_out_the_same_way_every_time() -> None:
