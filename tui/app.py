@@ -241,10 +241,11 @@ def prepare_process() -> None:
     # Textual, stderr is a capture with no file descriptor to pass on, and the worker pool
     # that reads a big workspace's folders would fail to start.
     resource_tracker.ensure_running()
-    # What has been imported by now (about 50,000 objects the cyclic collector tracks)
-    # lives as long as the process. Frozen, the collector stops walking it on every full
-    # collection: at start-up over 10,000 changes that walking took ~90 ms before the first
-    # rows, and ~0.3 s over 100,000.
+    # What exists by now lives as long as the process. Frozen, the collector stops walking
+    # it on every full collection: at start-up over 10,000 changes that walking took ~90 ms
+    # before the first rows, and ~0.3 s over 100,000. The console script froze its imports
+    # already (tui.entry); this also covers the settings, the service, and any caller that
+    # imported the dashboard another way.
     gc.freeze()
 
 
