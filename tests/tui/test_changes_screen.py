@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual import events
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import Input, Markdown, Static
+from textual.widgets import Input, Markdown, Static, TabbedContent
 
 from core.demo import DEMO_HOLDER
 from core.ito.workspace import ItoWorkspace
@@ -37,7 +38,7 @@ from core.timeutil import fixed_clock
 from tests.tui.conftest import NOW, AppFactory
 from tui.app import QuarterdeckApp
 from tui.palette import Palette
-from tui.screens.changes import ChangesScreen
+from tui.screens.changes import ChangesScreen, build_rows
 from tui.screens.changes_dialogs import ArchiveProgressDialog, RevisionConflictDialog
 from tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from tui.widgets.change_detail import ChangeDetailPane, render_tasks
@@ -329,6 +330,76 @@ async def test_holding_j_loads_only_the_row_the_cursor_stops_on(make_app: AppFac
 
         assert screen.detail_requests == ["002-04_allocation-idempotency"]
         assert screen.pane.border_title == "002-04_allocation-idempotency"
+
+
+def held_listing(app: QuarterdeckApp) -> threading.Event:
+    """Make the app's changes listing wait for the returned event (10 s at most)."""
+    everything = app.service.list_changes()
+    release = threading.Event()
+
+    def stream(lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE) -> Iterator[ChangeListing]:
+        release.wait(10)
+        yield ChangeListing(everything, complete=True, scanned=33, total=33)
+
+    app.service.stream_changes = stream  # type: ignore[method-assign]
+    return release
+
+
+async def test_the_detail_tabs_are_mounted_once_the_first_listing_is_shown(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    release = held_listing(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        pane = screen_of(app).pane
+        while_loading = (pane.tabs_mounted, len(pane.query(TabbedContent)))
+        release.set()
+        await settle(pilot)
+
+        assert while_loading == (False, 0)
+        assert pane.tabs_mounted
+        assert pane.query_one(TabbedContent).active == "tab-proposal"
+
+
+async def test_a_tab_chosen_while_the_list_loads_is_the_one_the_tabs_open_on(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    release = held_listing(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        release.set()
+        await settle(pilot)
+
+        assert screen_of(app).pane.query_one(TabbedContent).active == "tab-tasks"
+
+
+class PaneApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ChangeDetailPane()
+
+
+async def test_what_the_pane_shows_before_its_tabs_are_mounted_appears_in_them(
+    make_app: AppFactory,
+) -> None:
+    service = make_app().service
+    row = build_rows(service.list_changes()[:1], {}, {}, service.holder)[0]
+    app = PaneApp()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(ChangeDetailPane)
+        pane.show_error(row, OSError("the folder is gone"))
+        pane.focus_body()
+        shown_early = pane.tabs_mounted
+        pane.show_row(row, NOW)
+        await pilot.pause()
+        await pilot.pause()
+
+        assert not shown_early and pane.tabs_mounted
+        note = str(pane.query_one("#proposal-note", Static).content)
+        assert note.startswith(f"Could not load {row.id}") and "the folder is gone" in note
+        assert app.focused is not None and app.focused.id == "proposal-scroll"
 
 
 async def test_brackets_switch_tabs_and_tab_focuses_the_pane(make_app: AppFactory) -> None:

@@ -8,7 +8,7 @@ later from a worker, and until then the previous change's documents are shown di
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import PurePath
 from typing import TYPE_CHECKING, ClassVar, NamedTuple, cast
@@ -268,26 +268,50 @@ class ChangeDetailPane(Vertical):
         self.shown_modified: str | None = None
         self._texts: dict[str, str | None] = {}
         self._now = datetime.min
+        # The tabs are mounted after the first frame that follows the first listing (see
+        # `show_row`): composed with the pane, they held the first rows of a 10,000-change
+        # start back by ~60 ms. Until they are mounted, `_tab` is the tab to open on and
+        # `_after_tabs` what is waiting to be shown in them.
+        self.tabs_mounted = False
+        self._tabs_requested = False
+        self._tab = TABS[0]
+        self._after_tabs: list[Callable[[], None]] = []
 
     def compose(self) -> ComposeResult:
         yield Static("", id="detail-header")
-        with TabbedContent(id="detail-tabs", initial="tab-proposal"):
-            for name in TABS:
-                with (
-                    TabPane(name.capitalize(), id=f"tab-{name}"),
-                    DetailScroll(id=f"{name}-scroll", classes="detail-scroll"),
-                ):
-                    yield Static("", id=f"{name}-note", classes="detail-note")
-                    if name == "tasks":
-                        yield Static("", id="tasks-list")
-                    # The Markdown documents are mounted when there is one to show.
 
     def on_mount(self) -> None:
         self.palette = Palette.of(self.app)
-        # Tabs switch with [ and ] from anywhere; tab goes straight to the scrolling body.
-        self.query_one("ContentTabs").can_focus = False
         self.border_title = "Change"
         self.show_nothing()
+
+    def _build_tabs(self) -> TabbedContent:
+        tabs = TabbedContent(id="detail-tabs", initial=f"tab-{self._tab}")
+        for name in TABS:
+            # The Markdown documents are mounted when there is one to show.
+            body = [Static("", id=f"{name}-note", classes="detail-note")]
+            if name == "tasks":
+                body.append(Static("", id="tasks-list"))
+            scroll = DetailScroll(*body, id=f"{name}-scroll", classes="detail-scroll")
+            # What `with TabbedContent(): ...` does in a compose method.
+            tabs.compose_add_child(TabPane(name.capitalize(), scroll, id=f"tab-{name}"))
+        return tabs
+
+    async def _mount_tabs(self) -> None:
+        await self.mount(self._build_tabs())
+        # Tabs switch with [ and ] from anywhere; tab goes straight to the scrolling body.
+        self.query_one("ContentTabs").can_focus = False
+        self.tabs_mounted = True
+        waiting, self._after_tabs = self._after_tabs, []
+        for show in waiting:
+            show()
+
+    def _in_tabs(self, show: Callable[[], None]) -> None:
+        """Show something in the tabs now, or as soon as they are mounted."""
+        if self.tabs_mounted:
+            show()
+        else:
+            self._after_tabs.append(show)
 
     # Header.
 
@@ -295,6 +319,9 @@ class ChangeDetailPane(Vertical):
         """The header for `row` at once; the documents stay (dimmed) until `show_detail`."""
         self.row = row
         self._now = now
+        if not self._tabs_requested:
+            self._tabs_requested = True
+            self.call_after_refresh(self._mount_tabs)
         if row is None:
             self.show_nothing()
             return
@@ -351,6 +378,9 @@ class ChangeDetailPane(Vertical):
         self.query_one("#detail-header", Static).update(
             Text("No change selected.", style="italic dim")
         )
+        self._in_tabs(self._clear_tabs)
+
+    def _clear_tabs(self) -> None:
         for name in TABS:
             self._set_note(name, "")
             self._set_document(name, None)
@@ -366,6 +396,9 @@ class ChangeDetailPane(Vertical):
         self.shown_modified = row.last_modified
         self.border_subtitle = ""
         self.remove_class("-stale")
+        self._in_tabs(lambda: self._show_documents(detail, tasks))
+
+    def _show_documents(self, detail: ChangeDetail, tasks: TaskList | QuarterdeckError) -> None:
         muted = "italic dim"
         self._show_markdown("proposal", detail.proposal, "No proposal.md.", muted)
         self._show_markdown("design", detail.design, "No design.md.", muted)
@@ -393,6 +426,9 @@ class ChangeDetailPane(Vertical):
             (f"Could not load {row.id}\n", f"bold {self.palette.error}"),
             (str(error), self.palette.error),
         )
+        self._in_tabs(lambda: self._show_error_in_tabs(message))
+
+    def _show_error_in_tabs(self, message: Text) -> None:
         for name in TABS:
             self._set_document(name, None)
             self._set_note(name, message)
@@ -434,9 +470,14 @@ class ChangeDetailPane(Vertical):
 
     @property
     def active_tab(self) -> str:
+        if not self.tabs_mounted:
+            return self._tab
         return self.query_one(TabbedContent).active.removeprefix("tab-")
 
     def show_tab(self, name: str) -> None:
+        if not self.tabs_mounted:
+            self._tab = name
+            return
         self.query_one(TabbedContent).active = f"tab-{name}"
 
     def cycle_tab(self, step: int) -> None:
@@ -444,4 +485,7 @@ class ChangeDetailPane(Vertical):
         self.show_tab(TABS[(index + step) % len(TABS)])
 
     def focus_body(self) -> None:
+        self._in_tabs(self._focus_tab_body)
+
+    def _focus_tab_body(self) -> None:
         self.query_one(f"#{self.active_tab}-scroll", DetailScroll).focus()
