@@ -12,14 +12,18 @@ import sys
 import pytest
 
 
-@pytest.fixture(scope="module")
-def loaded() -> set[str]:
-    """The modules loaded once the console script's own imports have run."""
-    code = "import sys, tui.entry; print('\\n'.join(sys.modules))"
+def printed_by(code: str) -> list[str]:
+    """What `code` prints, split into words, run in a fresh interpreter."""
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
-    return set(done.stdout.split())
+    return done.stdout.split()
+
+
+@pytest.fixture(scope="module")
+def loaded() -> set[str]:
+    """The modules loaded once the console script's own imports have run."""
+    return set(printed_by("import sys, tui.entry; print('\\n'.join(sys.modules))"))
 
 
 @pytest.mark.parametrize(
@@ -38,7 +42,4 @@ def test_the_console_script_imports_its_modules_frozen_with_the_collector_on() -
         "import gc, tui.entry, core.cli; "
         "print(gc.isenabled(), any(o is core.cli.main for o in gc.get_objects()))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert done.stdout.split() == ["True", "False"]
+    assert printed_by(code) == ["True", "False"]

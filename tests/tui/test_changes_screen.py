@@ -11,7 +11,8 @@ import asyncio
 import io
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -332,8 +333,15 @@ async def test_holding_j_loads_only_the_row_the_cursor_stops_on(make_app: AppFac
         assert screen.pane.border_title == "002-04_allocation-idempotency"
 
 
-def held_listing(app: QuarterdeckApp) -> threading.Event:
-    """Make the app's changes listing wait for the returned event (10 s at most)."""
+@asynccontextmanager
+async def listing_held(
+    app: QuarterdeckApp,
+) -> AsyncIterator[tuple[Pilot[None], Callable[[], Awaitable[None]]]]:
+    """Run `app` with its changes listing held back (10 s at most) past the first frames.
+
+    Yields the pilot and `let_go`, which lets the listing through and waits for the screen
+    to settle.
+    """
     everything = app.service.list_changes()
     release = threading.Event()
 
@@ -342,20 +350,27 @@ def held_listing(app: QuarterdeckApp) -> threading.Event:
         yield ChangeListing(everything, complete=True, scanned=33, total=33)
 
     app.service.stream_changes = stream  # type: ignore[method-assign]
-    return release
+    async with app.run_test(size=SIZE) as pilot:
+
+        async def let_go() -> None:
+            release.set()
+            await settle(pilot)
+
+        await pilot.pause(0.2)
+        try:
+            yield pilot, let_go
+        finally:
+            release.set()
 
 
 async def test_the_detail_tabs_are_mounted_once_the_first_listing_is_shown(
     make_app: AppFactory,
 ) -> None:
     app = make_app()
-    release = held_listing(app)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
+    async with listing_held(app) as (_pilot, let_go):
         pane = screen_of(app).pane
         while_loading = (pane.tabs_mounted, len(pane.query(TabbedContent)))
-        release.set()
-        await settle(pilot)
+        await let_go()
 
         assert while_loading == (False, 0)
         assert pane.tabs_mounted
@@ -366,12 +381,9 @@ async def test_a_tab_chosen_while_the_list_loads_is_the_one_the_tabs_open_on(
     make_app: AppFactory,
 ) -> None:
     app = make_app()
-    release = held_listing(app)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
+    async with listing_held(app) as (pilot, let_go):
         await pilot.press("right_square_bracket", "right_square_bracket")
-        release.set()
-        await settle(pilot)
+        await let_go()
 
         assert screen_of(app).pane.query_one(TabbedContent).active == "tab-tasks"
 
