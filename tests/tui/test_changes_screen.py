@@ -414,6 +414,23 @@ async def test_what_the_pane_shows_before_its_tabs_are_mounted_appears_in_them(
         assert app.focused is not None and app.focused.id == "proposal-scroll"
 
 
+async def test_a_pane_removed_before_its_tabs_are_mounted_does_not_mount_them(
+    make_app: AppFactory,
+) -> None:
+    # As when the dashboard is quit in the frame that first shows the rows.
+    service = make_app().service
+    row = build_rows(service.list_changes()[:1], {}, {}, service.holder)[0]
+    app = PaneApp()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(ChangeDetailPane)
+        pane.show_row(row, NOW)
+        await pane.remove()
+        await pilot.pause()
+        await pilot.pause()
+
+        assert not pane.tabs_mounted
+
+
 async def test_brackets_switch_tabs_and_tab_focuses_the_pane(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -298,6 +298,9 @@ class ChangeDetailPane(Vertical):
         return tabs
 
     async def _mount_tabs(self) -> None:
+        # The pane may be gone by then: the dashboard quit in the frame that showed the rows.
+        if not self.is_attached or self._closing:
+            return
         await self.mount(self._build_tabs())
         # Tabs switch with [ and ] from anywhere; tab goes straight to the scrolling body.
         self.query_one("ContentTabs").can_focus = False
