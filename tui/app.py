@@ -24,6 +24,7 @@ from styles import STYLES
 from tui.commands import Catalog, QuarterdeckCommands
 from tui.screens.help import HelpScreen, Section
 from tui.state import UiState
+from tui.stylesheet import ParsedOnceStylesheet
 from tui.widgets.chrome import MODE_TITLES
 from tui.widgets.fast_table import FastTable
 
@@ -77,6 +78,7 @@ class QuarterdeckApp(App[None]):
         # resumed that screen twice.
         self.DEFAULT_MODE = self._first_mode()  # type: ignore[misc]
         super().__init__()
+        self.stylesheet = ParsedOnceStylesheet(variables=self.get_css_variables())
         self.service = service
         self.refresh_interval = refresh_interval
         self.clock = clock
