@@ -11,27 +11,19 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import re
 import socket
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic.fields import FieldInfo
-from pydantic_settings import (
-    BaseSettings,
-    InitSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from core.config_sources import environment, merged, read_toml, validation_problems
 from core.models.errors import InvalidInput, ParseError
 
 CONFIG_FILE = "quarterdeck.toml"
 ITO_DIR = ".ito"
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)$")
+ENV_PREFIX = "QUARTERDECK_"
 
 
 def default_holder() -> str:
@@ -72,67 +64,47 @@ def discover_workspace(start: Path) -> Path:
     return start
 
 
-def _check_toml(path: Path) -> None:
-    """Name the file and line of a broken config file (pydantic-settings would not)."""
+def _toml_values(path: Path, *table: str) -> dict[str, Any]:
+    """The settings in a TOML file (in `table`, if given); none if there is no such file."""
     if not path.is_file():
-        return
+        return {}
+    values: Any = read_toml(path)
+    for name in table:
+        values = values.get(name, {}) if isinstance(values, dict) else {}
+    return values if isinstance(values, dict) else {}
+
+
+def ito_backend_values(path: Path) -> dict[str, Any]:
+    """The `backend` section of `.ito/config.json` (FORMATS.md §1 "Backend config")."""
+    if not path.is_file():
+        return {}
     try:
-        tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as error:
-        raise ParseError(str(path), None, f"not valid UTF-8 ({error.reason})") from error
-    except tomllib.TOMLDecodeError as error:
-        # Python < 3.14 has no `lineno`: the position is only in the message.
-        reason = str(error)
-        line = getattr(error, "lineno", None)
-        position = _TOML_POSITION.search(reason)
-        if position:
-            line = line or int(position.group(1))
-            reason = reason[: position.start()]
-        raise ParseError(str(path), line, reason) from error
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ParseError(str(path), error.lineno, error.msg) from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise ParseError(str(path), None, str(error)) from error
+    backend = data.get("backend") if isinstance(data, dict) else None
+    if not isinstance(backend, dict):
+        return {}
+    values: dict[str, Any] = {}
+    if backend.get("enabled"):
+        values["backend"] = "remote"
+    for key in ("url", "token", "token_env_var", "timeout_ms", "max_retries"):
+        if backend.get(key) is not None:
+            values[key] = backend[key]
+    project = backend.get("project") or {}
+    org = os.environ.get("ITO_BACKEND_PROJECT_ORG") or project.get("org")
+    repo = os.environ.get("ITO_BACKEND_PROJECT_REPO") or project.get("repo")
+    if org and repo:
+        values["project"] = f"{org}/{repo}"
+    return values
 
 
-class ItoConfigSource(PydanticBaseSettingsSource):
-    """Reads the `backend` section of `.ito/config.json` (FORMATS.md §1 "Backend config")."""
+class Settings(BaseModel):
+    """What a session runs with; `load_settings` gathers it from every source."""
 
-    def __init__(self, settings_cls: type[BaseSettings], config_path: Path | None) -> None:
-        super().__init__(settings_cls)
-        self._values = self._read(config_path) if config_path else {}
-
-    @staticmethod
-    def _read(path: Path) -> dict[str, Any]:
-        if not path.is_file():
-            return {}
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise ParseError(str(path), error.lineno, error.msg) from error
-        except (OSError, UnicodeDecodeError) as error:
-            raise ParseError(str(path), None, str(error)) from error
-        backend = data.get("backend") if isinstance(data, dict) else None
-        if not isinstance(backend, dict):
-            return {}
-        values: dict[str, Any] = {}
-        if backend.get("enabled"):
-            values["backend"] = "remote"
-        for key in ("url", "token", "token_env_var", "timeout_ms", "max_retries"):
-            if backend.get(key) is not None:
-                values[key] = backend[key]
-        project = backend.get("project") or {}
-        org = os.environ.get("ITO_BACKEND_PROJECT_ORG") or project.get("org")
-        repo = os.environ.get("ITO_BACKEND_PROJECT_REPO") or project.get("repo")
-        if org and repo:
-            values["project"] = f"{org}/{repo}"
-        return values
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self._values.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(self._values)
-
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="QUARTERDECK_", extra="ignore")
+    model_config = ConfigDict(extra="ignore")
 
     workspace: Path
     holder: str = Field(default_factory=default_holder)
@@ -165,35 +137,6 @@ class Settings(BaseSettings):
         if value is not None and (value.count("/") != 1 or "" in value.split("/")):
             raise ValueError("project must look like org/repo")
         return value
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        root = None
-        if isinstance(init_settings, InitSettingsSource):
-            raw = init_settings.init_kwargs.get("workspace")
-            root = Path(raw) if raw is not None else None
-        if root is None:
-            return (init_settings, env_settings)
-        config_file = root / CONFIG_FILE
-        pyproject = root / "pyproject.toml"
-        _check_toml(config_file)
-        _check_toml(pyproject)
-        return (
-            init_settings,
-            env_settings,
-            TomlConfigSettingsSource(settings_cls, config_file),
-            TomlConfigSettingsSource(
-                settings_cls, pyproject, toml_table_header=("tool", "quarterdeck")
-            ),
-            ItoConfigSource(settings_cls, root / ITO_DIR / "config.json"),
-        )
 
     # Paths, resolved against the workspace root.
 
@@ -244,11 +187,16 @@ def load_settings(workspace: Path | None = None, **overrides: Any) -> Settings:
     `overrides` are command-line values; `None` means "not given".
     """
     root = discover_workspace(workspace or Path.cwd())
-    given = {key: value for key, value in overrides.items() if value is not None}
+    values = merged(
+        {key: value for key, value in overrides.items() if value is not None},
+        environment(Settings, ENV_PREFIX),
+        _toml_values(root / CONFIG_FILE),
+        _toml_values(root / "pyproject.toml", "tool", "quarterdeck"),
+        ito_backend_values(root / ITO_DIR / "config.json"),
+    )
     try:
-        return Settings(workspace=root, **given)
+        return Settings(**{**values, "workspace": root})
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
-        )
-        raise InvalidInput(f"bad configuration for workspace {root}: {problems}") from error
+        raise InvalidInput(
+            f"bad configuration for workspace {root}: {validation_problems(error)}"
+        ) from error

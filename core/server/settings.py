@@ -10,20 +10,16 @@ other's data.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    InitSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from core.models.errors import InvalidInput, ParseError
+from core.config_sources import environment, merged, read_toml, validation_problems
+from core.models.errors import InvalidInput
 from core.server import CONFIG_NAME
+
+ENV_PREFIX = "QUARTERDECK_SERVER_"
 
 
 def default_data_dir() -> Path:
@@ -48,51 +44,30 @@ class AllowList(BaseModel):
         return policy == "*" if isinstance(policy, str) else repo in policy
 
 
-class _ItoEnvSource(PydanticBaseSettingsSource):
+def _ito_environment() -> dict[str, Any]:
     """ito's own variable names, so a deployment's environment carries over unchanged."""
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        if os.environ.get("ITO_BACKEND_ADMIN_TOKEN"):
-            values["admin_tokens"] = [os.environ["ITO_BACKEND_ADMIN_TOKEN"]]
-        if os.environ.get("ITO_BACKEND_TOKEN_SEED"):
-            values["token_seed"] = os.environ["ITO_BACKEND_TOKEN_SEED"]
-        return values
+    values: dict[str, Any] = {}
+    if os.environ.get("ITO_BACKEND_ADMIN_TOKEN"):
+        values["admin_tokens"] = [os.environ["ITO_BACKEND_ADMIN_TOKEN"]]
+    if os.environ.get("ITO_BACKEND_TOKEN_SEED"):
+        values["token_seed"] = os.environ["ITO_BACKEND_TOKEN_SEED"]
+    return values
 
 
-class _FileSource(PydanticBaseSettingsSource):
-    """The TOML config file; where it is depends on flags and environment (see module doc)."""
-
-    def __init__(self, settings_cls: type[BaseSettings], init_kwargs: dict[str, Any]) -> None:
-        super().__init__(settings_cls)
-        path = self._locate(init_kwargs)
-        self._values = read_config_file(path) if path is not None else {}
-
-    @staticmethod
-    def _locate(init_kwargs: dict[str, Any]) -> Path | None:
-        explicit = init_kwargs.get("config_file") or os.environ.get("QUARTERDECK_SERVER_CONFIG")
-        if explicit:
-            return Path(explicit)
-        data_dir = Path(
-            init_kwargs.get("data_dir")
-            or os.environ.get("QUARTERDECK_SERVER_DATA_DIR")
-            or default_data_dir()
-        )
-        candidate = data_dir / CONFIG_NAME
-        return candidate if candidate.is_file() else None
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return self._values.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(self._values)
+def _config_file(flags: dict[str, Any]) -> Path | None:
+    """The config file to read: named by a flag or variable, else the data dir's, if any."""
+    explicit = flags.get("config_file") or os.environ.get("QUARTERDECK_SERVER_CONFIG")
+    if explicit:
+        return Path(explicit)
+    data_dir = Path(
+        flags.get("data_dir") or os.environ.get("QUARTERDECK_SERVER_DATA_DIR") or default_data_dir()
+    )
+    candidate = data_dir / CONFIG_NAME
+    return candidate if candidate.is_file() else None
 
 
-class ServerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="QUARTERDECK_SERVER_", extra="ignore")
+class ServerSettings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
 
     bind: str = "127.0.0.1"
     port: int = Field(default=9010, ge=0, le=65535)
@@ -108,44 +83,24 @@ class ServerSettings(BaseSettings):
     def allow_list(self) -> AllowList:
         return AllowList(orgs=self.allow_orgs, repos=self.allow_repos)
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        init_kwargs = (
-            init_settings.init_kwargs if isinstance(init_settings, InitSettingsSource) else {}
-        )
-        return (
-            init_settings,
-            env_settings,
-            _ItoEnvSource(settings_cls),
-            _FileSource(settings_cls, init_kwargs),
-        )
-
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise InvalidInput(f"server config file not found: {path}") from error
-    except tomllib.TOMLDecodeError as error:
-        raise ParseError(str(path), getattr(error, "lineno", None), str(error)) from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise ParseError(str(path), None, str(error)) from error
+    if not path.is_file():
+        raise InvalidInput(f"server config file not found: {path}")
+    return read_toml(path)
 
 
 def load_server_settings(**flags: Any) -> ServerSettings:
     """Flags override everything; `None` flags mean "not given"."""
     given = {key: value for key, value in flags.items() if value is not None}
+    config_file = _config_file(given)
+    values = merged(
+        given,
+        environment(ServerSettings, ENV_PREFIX),
+        _ito_environment(),
+        read_config_file(config_file) if config_file is not None else {},
+    )
     try:
-        return ServerSettings(**given)
+        return ServerSettings(**values)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
-        )
-        raise InvalidInput(f"bad server configuration: {problems}") from error
+        raise InvalidInput(f"bad server configuration: {validation_problems(error)}") from error

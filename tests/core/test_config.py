@@ -133,6 +133,45 @@ def test_defaults_apply_when_no_source_sets_a_value(tmp_path: Path) -> None:
     )
 
 
+# --- environment variables --------------------------------------------------------------
+
+
+def test_a_variable_name_may_be_in_any_letter_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("quarterdeck_holder", "lower-case")
+    assert load_settings(tmp_path).holder == "lower-case"
+
+
+def test_a_variable_for_a_list_setting_is_read_as_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUARTERDECK_BACKUP_ROOTS", '["b1", "/mnt/b2"]')
+    assert load_settings(tmp_path).backup_roots == [Path("b1"), Path("/mnt/b2")]
+
+
+def test_a_yes_or_no_variable_takes_1_and_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUARTERDECK_READ_ONLY", "1")
+    assert load_settings(tmp_path).read_only is True
+
+
+def test_a_list_variable_that_is_not_json_is_invalid_input_naming_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUARTERDECK_BACKUP_ROOTS", "backups,/mnt/b2")
+    with pytest.raises(InvalidInput, match=r"QUARTERDECK_BACKUP_ROOTS is not valid JSON"):
+        load_settings(tmp_path)
+
+
+def test_a_variable_naming_no_setting_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUARTERDECK_NO_SUCH_SETTING", "[not json")
+    assert load_settings(tmp_path).read_only is False
+
+
 # --- ito's .ito/config.json backend section ---------------------------------------------
 
 
