@@ -1,9 +1,10 @@
 """Streaming the changes list of a local workspace through the change index.
 
-First the cached rows (instant, maybe stale); then every folder's signature is checked and
-folders that changed (or are new) are summarized again — in worker processes when there
-are many, so both cores work and the dashboard's own process stays free to draw — and the
-final, validated list is yielded and, if anything changed, written back to the index.
+First the cached rows (instant, maybe stale; a big index's first screenful before all of
+them); then every folder's signature is checked and folders that changed (or are new) are
+summarized again — in worker processes when there are many, so both cores work and the
+dashboard's own process stays free to draw — and the final, validated list is yielded and,
+if anything changed, written back to the index.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ def folder_key(folder: ChangeFolder, lifecycle: Lifecycle) -> str:
 def stream_listing(
     ito: ItoWorkspace, index: ChangeIndex, lifecycle: LifecycleFilter
 ) -> Iterator[ChangeListing]:
+    head = index.load_head(lifecycle)
+    if head.count > len(head.rows):
+        yield ChangeListing(head.rows, complete=False, expected=head.count)
     cached = index.load(lifecycle)
     if cached.summaries:
         yield ChangeListing(cached.summaries, complete=False)
@@ -109,7 +113,9 @@ def stream_listing(
                     shown.append(row[1])
             yield ChangeListing(shown, False, done, total)
     complete = [entry for entry in entries if entry is not None]
-    if changed:
+    # An index without its first rows apart (written before they were kept, or damaged) is
+    # written again even when no row changed.
+    if changed or head.count != len(cached.summaries):
         index.save(lifecycle, complete)
     yield ChangeListing([entry[2] for entry in complete], True, total, total)
 

@@ -173,12 +173,15 @@ class ChangeListing:
 
     A listing starts with the cached index (`complete=False`, possibly stale), grows while
     folders are scanned (`scanned` of `total`), and ends with the complete, validated list.
+    A big cached index comes as its first screenful before all of it, and that screenful
+    says how many rows the index holds (`expected`; 0 in every other listing).
     """
 
     changes: list[ChangeSummary]
     complete: bool
     scanned: int = 0
     total: int = 0
+    expected: int = 0
 
 
 class SpecDelta(Model):

@@ -6,6 +6,8 @@ index is written again only if something changed.
 
 Each lifecycle's rows are two marshal blobs: the summaries, which the first paint needs,
 and the folders with their signatures, which only checking the rows needs, decoded after.
+A third holds the first HEAD_ROWS summaries again, so that a big listing's first screenful
+is painted before the rest are decoded.
 marshal, not pickle: loading a blob runs no code, whoever wrote the file. A blob that does
 not load (another format, a damaged file) counts as no cache: the folders are read instead.
 """
@@ -21,6 +23,9 @@ from core.store.db import StateStore
 
 # Bump when the layout of a stored summary changes: older blobs are then ignored.
 SNAPSHOT_FORMAT = 1
+# At 100,000 changes, decoding the cached rows and building the table's rows from them took
+# ~0.35 s of a warm start before anything was painted; a screenful takes ~2 ms.
+HEAD_ROWS = 1000
 _WORK_STATUS = {status.value: status for status in WorkStatus}
 _LIFECYCLES = {
     LifecycleFilter.ACTIVE: (Lifecycle.ACTIVE,),
@@ -29,6 +34,14 @@ _LIFECYCLES = {
 }
 _DAMAGED = (EOFError, ValueError, TypeError, IndexError, KeyError)
 IndexEntry = tuple[str, str, ChangeSummary]  # folder, signature, summary
+
+
+@dataclass
+class CachedHead:
+    """The first rows of a cached listing, and how many rows it holds in all."""
+
+    rows: list[ChangeSummary] = field(default_factory=list)
+    count: int = 0
 
 
 @dataclass
@@ -55,14 +68,14 @@ class CachedListing:
         return dict(zip(folders, zip(signatures, self.summaries, strict=True), strict=True))
 
 
-def _summaries(blob: bytes, lifecycle: Lifecycle) -> list[ChangeSummary]:
+def _summaries(rows: list[Any], lifecycle: Lifecycle) -> list[ChangeSummary]:
     statuses, make = _WORK_STATUS, ChangeSummary._make
     # Tight on purpose: this runs 100,000 times on a warm start, and unpacking each row into
     # names took a third less time than slicing it (0.09 s instead of 0.14 s at 100,000).
     # A row of another length raises ValueError: a damaged blob.
     return [
         make((i, m, c, sh, ip, p, t, hp, hd, hs, ht, statuses[status], lm, title, lifecycle, ao))
-        for i, m, c, sh, ip, p, t, hp, hd, hs, ht, status, lm, title, ao in marshal.loads(blob)
+        for i, m, c, sh, ip, p, t, hp, hd, hs, ht, status, lm, title, ao in rows
     ]
 
 
@@ -100,30 +113,56 @@ class ChangeIndex:
                 continue
             summaries, folders = found[part.value]
             try:
-                cached.summaries += _summaries(summaries, part)
+                cached.summaries += _summaries(marshal.loads(summaries), part)
             except _DAMAGED:
                 return CachedListing()
             cached.folder_blobs.append(folders)
         return cached
+
+    def load_head(self, lifecycle: LifecycleFilter) -> CachedHead:
+        """The first HEAD_ROWS cached rows in listing order; none if any part is missing.
+
+        Read apart from `load`: a first paint of these, then one of every cached row, is
+        what a warm start shows. Both are the cache, to be checked against the folders.
+        """
+        parts = _LIFECYCLES[lifecycle]
+        found = dict(
+            self._store.read().execute(
+                "SELECT lifecycle, head FROM change_snapshots WHERE format = ? AND "
+                f"head IS NOT NULL AND lifecycle IN ({', '.join('?' * len(parts))})",
+                (SNAPSHOT_FORMAT, *(part.value for part in parts)),
+            )
+        )
+        head = CachedHead()
+        try:
+            for part in parts:
+                count, rows = marshal.loads(found[part.value])
+                head.rows += _summaries(rows[: HEAD_ROWS - len(head.rows)], part)
+                head.count += count
+        except _DAMAGED:
+            return CachedHead()
+        return head
 
     def save(self, lifecycle: LifecycleFilter, entries: list[IndexEntry]) -> None:
         """Replace the cached rows of `lifecycle` with `entries`, a complete listing."""
         rows = []
         for part in _LIFECYCLES[lifecycle]:
             mine = [entry for entry in entries if entry[2].lifecycle == part]
+            stored = [_stored(summary) for _, _, summary in mine]
             rows.append(
                 (
                     part.value,
                     SNAPSHOT_FORMAT,
-                    marshal.dumps([_stored(summary) for _, _, summary in mine]),
+                    marshal.dumps(stored),
                     marshal.dumps(
                         ([folder for folder, _, _ in mine], [mark for _, mark, _ in mine])
                     ),
+                    marshal.dumps((len(stored), stored[:HEAD_ROWS])),
                 )
             )
         with self._store.write() as conn:
             conn.executemany(
-                "INSERT OR REPLACE INTO change_snapshots (lifecycle, format, summaries, folders) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO change_snapshots "
+                "(lifecycle, format, summaries, folders, head) VALUES (?, ?, ?, ?, ?)",
                 rows,
             )

@@ -86,6 +86,12 @@ MIGRATIONS: list[str] = [
         folders   BLOB NOT NULL       -- marshal: ([folder], [signature]), same order
     );
     """,
+    # A big listing's first rows, apart: a warm start at 100,000 changes painted nothing
+    # until all of them were decoded (~0.35 s). NULL in rows written before.
+    """
+    -- head, marshal: (rows in all, [the first rows' summaries])
+    ALTER TABLE change_snapshots ADD COLUMN head BLOB
+    """,
 ]
 
 BUSY_TIMEOUT_MS = 15_000

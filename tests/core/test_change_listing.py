@@ -153,6 +153,46 @@ def test_an_index_of_another_format_is_ignored(root: Path) -> None:
 
 
 @pytest.fixture
+def small_heads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("core.store.change_index.HEAD_ROWS", 2)
+
+
+@pytest.mark.usefixtures("small_heads")
+def test_a_big_index_shows_its_first_rows_before_all_of_them(root: Path) -> None:
+    first = listings(root)[-1]
+    screenful, cached, final = listings(root)
+    assert (ids(screenful.changes), screenful.expected) == (ids(first.changes)[:2], 5)
+    assert not screenful.complete and cached.expected == final.expected == 0
+    assert cached.changes == final.changes == first.changes
+
+
+@pytest.mark.usefixtures("small_heads")
+def test_listing_all_takes_its_first_rows_from_the_active_ones(root: Path) -> None:
+    listings(root, LifecycleFilter.ALL)
+    screenful = listings(root, LifecycleFilter.ALL)[0]
+    assert (ids(screenful.changes), screenful.expected) == (
+        ["001-01_change-1", "001-02_change-2"],
+        6,
+    )
+
+
+def test_an_index_that_fits_a_screenful_shows_it_once(root: Path) -> None:
+    listings(root)
+    assert [listing.expected for listing in listings(root)] == [0, 0]
+
+
+@pytest.mark.usefixtures("small_heads")
+@pytest.mark.parametrize("head", [None, b"\x00\xff\x10"], ids=["written-before", "damaged"])
+def test_an_index_without_good_first_rows_is_written_again(root: Path, head: bytes | None) -> None:
+    listings(root)
+    with sqlite3.connect(root / ".quarterdeck" / "state.db") as conn:
+        conn.execute("UPDATE change_snapshots SET head = ?", (head,))
+    cached, final = listings(root)
+    assert cached.changes == final.changes
+    assert listings(root)[0].expected == 5
+
+
+@pytest.fixture
 def always_a_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(change_listing, "PARALLEL_FROM_S", 0.0)
     monkeypatch.setattr(change_listing, "HEAD", 1)

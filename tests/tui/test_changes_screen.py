@@ -254,6 +254,44 @@ async def test_a_listing_still_coming_in_is_shown_with_its_progress(
         assert "reading folders" not in complete
 
 
+async def test_a_big_index_shows_a_screenful_then_every_cached_row_at_once(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Growing listings are shown no more often than this; the cached rows must not wait.
+    monkeypatch.setattr("tui.screens.changes.PARTIAL_EVERY_S", 60.0)
+    app = make_app()
+    everything = app.service.list_changes()
+    go_on, finish = threading.Event(), threading.Event()
+
+    def stream(lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE) -> Iterator[ChangeListing]:
+        yield ChangeListing(everything[:5], complete=False, expected=33)
+        go_on.wait(10)
+        yield ChangeListing(everything, complete=False)
+        finish.wait(10)
+        yield ChangeListing(everything, complete=True, scanned=33, total=33)
+
+    async def rows_shown(count: int) -> str:
+        for _ in range(100):
+            if screen_of(app).table.row_count == count:
+                break
+            await pilot.pause(0.05)
+        return str(app.screen.query_one("#changes-summary", Static).content)
+
+    app.service.stream_changes = stream  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        try:
+            screenful = await rows_shown(5)
+            go_on.set()
+            cached = await rows_shown(33)
+        finally:
+            go_on.set()
+            finish.set()
+        await settle(pilot)
+
+        assert "Active · 5 changes" in screenful and "loading all 33…" in screenful
+        assert "Active · 33 changes" in cached and "checking folders…" in cached
+
+
 async def test_changes_are_published_to_the_palette(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -100,6 +100,8 @@ class ChangesData:
     # (folders read, folders in all) while a listing is still coming in, (0, 0) while a
     # cached one is checked; None once complete.
     progress: tuple[int, int] | None = None
+    # The rows are the first screenful of a cached listing this many rows long (0: not).
+    expected: int = 0
 
 
 def build_rows(
@@ -385,15 +387,19 @@ class ChangesScreen(ModeScreen[ChangesData]):
             lease.change_id: lease for lease in self.service.list_leases(include_expired=True)
         }
         shown_at = 0.0
+        screenful = False  # what was shown last is only the first rows of the cached ones
         for listing in self.service.stream_changes(lifecycle):
             if listing.complete:
                 return self._data(lifecycle, listing.changes, leases, progress=None)
-            # A cold start of a big workspace: show the cached or scanned part at once, then
-            # a few times a second, so the table is usable while the rest is read.
-            if time.monotonic() - shown_at >= PARTIAL_EVERY_S:
+            # A start of a big workspace: show the cached or scanned part at once, then a
+            # few times a second, so the table is usable while the rest is read; and all the
+            # cached rows as soon as they follow their first screenful.
+            if screenful or time.monotonic() - shown_at >= PARTIAL_EVERY_S:
                 progress = (listing.scanned, listing.total)
-                self.show_partial(self._data(lifecycle, listing.changes, leases, progress))
+                data = self._data(lifecycle, listing.changes, leases, progress, listing.expected)
+                self.show_partial(data)
                 shown_at = time.monotonic()
+                screenful = listing.expected > 0
         raise QuarterdeckError("the backend ended the changes listing before it was complete")
 
     def _data(
@@ -402,6 +408,7 @@ class ChangesScreen(ModeScreen[ChangesData]):
         changes: list[ChangeSummary],
         leases: dict[str, Lease],
         progress: tuple[int, int] | None,
+        expected: int = 0,
     ) -> ChangesData:
         # Module names cost a pass over every change (seconds at 100,000): a first paint
         # shows module ids, and the complete listing fills the names in.
@@ -420,6 +427,7 @@ class ChangesScreen(ModeScreen[ChangesData]):
             mine=sum(1 for row in live if row.mine),
             expired=len(held) - len(live),
             progress=progress,
+            expected=expected,
         )
 
     def show(self, data: ChangesData) -> None:
@@ -467,7 +475,12 @@ class ChangesScreen(ModeScreen[ChangesData]):
         if data.progress is not None:
             scanned, total = data.progress
             # total is 0 while a cached listing is being checked against the folders.
-            reading = f"reading folders {scanned:,} of {total:,}" if total else "checking folders"
+            if data.expected:
+                reading = f"loading all {data.expected:,}"
+            elif total:
+                reading = f"reading folders {scanned:,} of {total:,}"
+            else:
+                reading = "checking folders"
             summary.append(f" · {reading}…", style=f"italic {self.palette.warning}")
         elif data.lifecycle != self.lifecycle:
             summary.append(
