@@ -288,8 +288,41 @@ async def test_a_big_index_shows_a_screenful_then_every_cached_row_at_once(
             finish.set()
         await settle(pilot)
 
-        assert "Active · 5 changes" in screenful and "loading all 33…" in screenful
+        assert "Active · 5 changes" in screenful and "loading 33 cached rows…" in screenful
         assert "Active · 33 changes" in cached and "checking folders…" in cached
+
+
+async def test_a_lifecycle_chosen_while_a_listing_comes_in_is_shown_as_next(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    everything = app.service.list_changes()
+    finish = threading.Event()
+
+    def stream(lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE) -> Iterator[ChangeListing]:
+        yield ChangeListing(everything, complete=False)
+        if lifecycle == LifecycleFilter.ACTIVE:
+            finish.wait(10)
+        yield ChangeListing(everything, complete=True, scanned=33, total=33)
+
+    app.service.stream_changes = stream  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        try:
+            for _ in range(100):
+                if screen_of(app).table.row_count:
+                    break
+                await pilot.pause(0.05)
+            await pilot.press("a")
+            waiting = str(app.screen.query_one("#changes-summary", Static).content)
+        finally:
+            finish.set()
+        await settle(pilot)
+        done = str(app.screen.query_one("#changes-summary", Static).content)
+
+        assert (
+            waiting.startswith("Active · 33 changes") and "checking folders… · all next" in waiting
+        )
+        assert done.startswith("All · 33 changes") and "next" not in done
 
 
 async def test_changes_are_published_to_the_palette(make_app: AppFactory) -> None:

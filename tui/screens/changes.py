@@ -476,16 +476,18 @@ class ChangesScreen(ModeScreen[ChangesData]):
             scanned, total = data.progress
             # total is 0 while a cached listing is being checked against the folders.
             if data.expected:
-                reading = f"loading all {data.expected:,}"
+                reading = f"loading {data.expected:,} cached rows"
             elif total:
                 reading = f"reading folders {scanned:,} of {total:,}"
             else:
                 reading = "checking folders"
             summary.append(f" · {reading}…", style=f"italic {self.palette.warning}")
-        elif data.lifecycle != self.lifecycle:
-            summary.append(
-                f" · loading {LIFECYCLE_LABELS[self.lifecycle].lower()}…", style="italic"
-            )
+        if data.lifecycle != self.lifecycle:
+            label = LIFECYCLE_LABELS[self.lifecycle].lower()
+            # Chosen while a listing is still coming in: it loads once that one is complete
+            # (seconds at 100,000 changes), so say that the key was heard.
+            waiting = f" · {label} next" if data.progress is not None else f" · loading {label}…"
+            summary.append(waiting, style="italic")
         widget = self.query_one("#changes-summary", Static)
         # The keys the footer has no room for, when the line has room for them.
         room = widget.size.width - 2 - summary.cell_len
