@@ -7,7 +7,7 @@ and pushes from. Everything else is the backend's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Literal
 
@@ -119,7 +119,7 @@ class Service:
 
     def stream_changes(
         self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
-    ) -> Iterator[ChangeListing]:
+    ) -> Generator[ChangeListing, None, None]:
         """Listings that grow to the complete one; see `Backend.stream_changes`."""
         return self.backend.stream_changes(lifecycle)
 

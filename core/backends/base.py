@@ -6,7 +6,7 @@ Methods raise the typed errors of `core.models.errors`, never transport exceptio
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Literal, Protocol
 
 from core.models.backlog import BacklogItem, Decision, DecisionRecord
@@ -74,9 +74,10 @@ class Backend(Protocol):
     ) -> list[ChangeSummary]: ...
     def stream_changes(
         self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
-    ) -> Iterator[ChangeListing]:
+    ) -> Generator[ChangeListing, None, None]:
         """What is known so far, growing; the last listing is complete (a first paint from
-        a cache, then progress, for a backend that has them; else one complete listing)."""
+        a cache, then progress, for a backend that has them; else one complete listing).
+        Closing the generator early stops the work behind it."""
         ...
 
     def get_change(self, change_id: str) -> ChangeDetail: ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import date
 
 from core.ito.listing import ChangeFolder
@@ -68,7 +68,7 @@ def folder_key(folder: ChangeFolder, lifecycle: Lifecycle) -> str:
 
 def stream_listing(
     ito: ItoWorkspace, index: ChangeIndex, lifecycle: LifecycleFilter
-) -> Iterator[ChangeListing]:
+) -> Generator[ChangeListing, None, None]:
     head = index.load_head(lifecycle)
     if head.count > len(head.rows):
         yield ChangeListing(head.rows, complete=False, expected=head.count)
@@ -92,6 +92,7 @@ def stream_listing(
     entries: list[IndexEntry | None] = [None] * total
     done = 0
     reported = 0  # folders done at the last growing listing; 0: none yet
+    shown = cached.summaries  # the rows of the last listing yielded
     for start, results in _read_all(jobs):
         for position, result in enumerate(results, start):
             if result is not None:
@@ -100,17 +101,24 @@ def stream_listing(
             elif (row := held[position]) is not None:
                 entries[position] = (keys[position], *row)
         done += len(results)
+        if done == total:
+            break
         # The first chunk at once (a cold start's first rows), then every REPORT_EVERY:
         # each growing listing is a pass over every row.
-        if done < total and changed and (not reported or done - reported >= REPORT_EVERY):
+        if changed and (not reported or done - reported >= REPORT_EVERY):
             reported = done
             # Folders not checked yet show their cached row meanwhile.
-            shown: list[ChangeSummary] = []
+            shown = []
             for entry, row in zip(entries, held, strict=True):
                 if entry is not None:
                     shown.append(entry[2])
                 elif row is not None:
                     shown.append(row[1])
+            yield ChangeListing(shown, False, done, total)
+        elif shown:
+            # The same rows (the very list, so a consumer can tell), further checked: a
+            # consumer can show the progress, and stop the listing here if it no longer
+            # wants it (checking 100,000 folders takes seconds).
             yield ChangeListing(shown, False, done, total)
     complete = [entry for entry in entries if entry is not None]
     # An index without its first rows apart (written before they were kept, or damaged) is
@@ -149,10 +157,15 @@ def _read_all(jobs: list[Job]) -> Iterator[tuple[int, list[Result]]]:
     finished = 0
     try:
         workers = WORKERS_PER_CORE * (os.cpu_count() or 1)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        try:
             for results in pool.map(_read, chunks):
                 yield len(head) + finished * CHUNK, results
                 finished += 1
+        finally:
+            # Closed early, the listing is no longer wanted (another load, or the app
+            # quitting): drop the chunks not started instead of reading every folder first.
+            pool.shutdown(wait=False, cancel_futures=True)
     except (BrokenProcessPool, OSError, ValueError):
         # No worker processes here (a sandbox, a broken interpreter, a stderr without a file
         # descriptor for multiprocessing's helper process to inherit): do it in-process.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -147,7 +147,7 @@ class LocalBackend:
 
     def stream_changes(
         self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
-    ) -> Iterator[ChangeListing]:
+    ) -> Generator[ChangeListing, None, None]:
         return stream_listing(self.ito, self.index, lifecycle)
 
     def list_changes(

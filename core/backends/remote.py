@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -179,7 +179,7 @@ class RemoteBackend:
 
     def stream_changes(
         self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
-    ) -> Iterator[ChangeListing]:
+    ) -> Generator[ChangeListing, None, None]:
         # The API has no partial listings: one request, one complete answer.
         changes = self.list_changes(lifecycle)
         yield ChangeListing(changes, complete=True, scanned=len(changes), total=len(changes))

@@ -228,7 +228,7 @@ def test_a_warm_listing_shows_cached_rows_for_folders_not_yet_checked(root: Path
 
 @pytest.mark.usefixtures("always_a_pool")
 def test_a_first_listing_shows_its_first_folders_before_the_workers_start(root: Path) -> None:
-    first, final = listings(root)
+    first, *_, final = listings(root)
     assert ids(first.changes) == ["001-01_change-1"]
     assert (first.complete, first.scanned, first.total) == (False, 1, 5)
     assert final.complete and len(final.changes) == 5
@@ -243,10 +243,7 @@ class FailingPool:
         if self.chunks is None:
             raise OSError("no worker processes here")
 
-    def __enter__(self) -> FailingPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         return None
 
     def map(
@@ -271,6 +268,44 @@ def test_a_listing_whose_workers_fail_finishes_in_process_with_every_row_once(
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", FailingPool)
     final = listings(root)[-1]
     assert final.complete and ids(final.changes) == expected
+
+
+@pytest.mark.usefixtures("always_a_pool")
+def test_a_warm_check_reports_its_progress_with_the_cached_rows_themselves(root: Path) -> None:
+    listings(root)
+    cached, *checking, final = listings(root)
+    assert [listing.scanned for listing in checking] == [1, 3]
+    assert all(listing.changes is cached.changes for listing in checking)
+    assert final.complete and final.changes == cached.changes
+
+
+class RecordingPool(FailingPool):
+    """Workers that read every chunk they are given, and a record of how the pool ended."""
+
+    chunks = 99
+    shut_down: list[tuple[bool, bool]] = []
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.shut_down.append((wait, cancel_futures))
+
+
+@pytest.mark.usefixtures("always_a_pool")
+def test_a_listing_closed_early_drops_the_chunks_its_workers_have_not_started(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listings(root)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", RecordingPool)
+    monkeypatch.setattr(RecordingPool, "shut_down", [])
+    backend = LocalBackend(LocalPaths.for_root(root), fixed_clock(NOW))
+    try:
+        stream = backend.stream_changes(LifecycleFilter.ACTIVE)
+        # The cached rows, the first folder (read before the workers start), one chunk.
+        _cached, _first, checking = next(stream), next(stream), next(stream)
+        stream.close()
+    finally:
+        backend.close()
+    assert checking.scanned == 3 and not checking.complete
+    assert RecordingPool.shut_down == [(False, True)]
 
 
 def jobs(folders: int, cached: bool) -> list[change_listing.Job]:

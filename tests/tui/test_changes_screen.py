@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -27,6 +29,7 @@ from core.demo import DEMO_HOLDER
 from core.ito.workspace import ItoWorkspace
 from core.models.changes import (
     ChangeListing,
+    ChangeSummary,
     LifecycleFilter,
     Progress,
     Task,
@@ -292,37 +295,61 @@ async def test_a_big_index_shows_a_screenful_then_every_cached_row_at_once(
         assert "Active · 33 changes" in cached and "checking folders…" in cached
 
 
-async def test_a_lifecycle_chosen_while_a_listing_comes_in_is_shown_as_next(
+def a_check_that_never_ends(
+    everything: list[ChangeSummary], stopped: threading.Event
+) -> Callable[[LifecycleFilter], Iterator[ChangeListing]]:
+    """A stream whose active listing is checked for ever (sets `stopped` once closed); the
+    other lifecycles' listings complete at once."""
+
+    def stream(lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE) -> Iterator[ChangeListing]:
+        if lifecycle != LifecycleFilter.ACTIVE:
+            yield ChangeListing(everything, complete=True, scanned=33, total=33)
+            return
+        try:
+            yield ChangeListing(everything, complete=False)
+            for checked in range(1, 2000):
+                time.sleep(0.005)
+                yield ChangeListing(everything, complete=False, scanned=checked, total=33)
+        finally:
+            stopped.set()
+
+    return stream
+
+
+async def test_a_lifecycle_chosen_while_a_listing_is_checked_loads_at_once(
     make_app: AppFactory,
 ) -> None:
     app = make_app()
-    everything = app.service.list_changes()
-    finish = threading.Event()
-
-    def stream(lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE) -> Iterator[ChangeListing]:
-        yield ChangeListing(everything, complete=False)
-        if lifecycle == LifecycleFilter.ACTIVE:
-            finish.wait(10)
-        yield ChangeListing(everything, complete=True, scanned=33, total=33)
-
-    app.service.stream_changes = stream  # type: ignore[method-assign]
+    stopped = threading.Event()
+    app.service.stream_changes = a_check_that_never_ends(  # type: ignore[method-assign]
+        app.service.list_changes(), stopped
+    )
     async with app.run_test(size=SIZE) as pilot:
-        try:
-            for _ in range(100):
-                if screen_of(app).table.row_count:
-                    break
-                await pilot.pause(0.05)
-            await pilot.press("a")
-            waiting = str(app.screen.query_one("#changes-summary", Static).content)
-        finally:
-            finish.set()
+        for _ in range(100):
+            if screen_of(app).table.row_count:
+                break
+            await pilot.pause(0.05)
+        checking = str(app.screen.query_one("#changes-summary", Static).content)
+        await pilot.press("a")
         await settle(pilot)
         done = str(app.screen.query_one("#changes-summary", Static).content)
 
-        assert (
-            waiting.startswith("Active · 33 changes") and "checking folders… · all next" in waiting
-        )
-        assert done.startswith("All · 33 changes") and "next" not in done
+        assert checking.startswith("Active · 33 changes") and "checking folders" in checking
+        assert done.startswith("All · 33 changes") and "folders" not in done
+        assert stopped.is_set()
+
+
+async def test_a_check_shows_how_many_folders_it_has_checked(make_app: AppFactory) -> None:
+    app = make_app()
+    stopped = threading.Event()
+    app.service.stream_changes = a_check_that_never_ends(  # type: ignore[method-assign]
+        app.service.list_changes(), stopped
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(1.2)
+        summary = str(app.screen.query_one("#changes-summary", Static).content)
+
+        assert re.search(r"checking folders \d+ of 33…", summary)
 
 
 async def test_changes_are_published_to_the_palette(make_app: AppFactory) -> None:

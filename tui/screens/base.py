@@ -36,6 +36,11 @@ PAINT_WAIT_S = 0.5
 AUTO_REFRESH_RATIO = 2.0
 
 
+class LoadCancelled(Exception):
+    """Raised in `load` once its worker is cancelled: a newer load took over, or the app
+    is quitting, and what this one would show is no longer wanted."""
+
+
 class ModeScreen(Screen[None], Generic[T]):
     MODE: ClassVar[str] = ""
     TITLE: ClassVar[str] = ""
@@ -98,6 +103,13 @@ class ModeScreen(Screen[None], Generic[T]):
         self._load_started = time.monotonic()
         self._load_worker()
 
+    def restart_load(self) -> None:
+        """Load now, dropping the load under way: what it would show is no longer wanted."""
+        self._reload_queued = False
+        self.loading_data = True
+        self._load_started = time.monotonic()
+        self._load_worker()  # exclusive: Textual cancels the load running now
+
     def auto_refresh(self) -> None:
         """The periodic refresh. Skipped while a load runs, and spaced so that loading takes
         at most a third of the time: at 100,000 changes a load takes seconds of both cores,
@@ -127,11 +139,15 @@ class ModeScreen(Screen[None], Generic[T]):
         try:
             with gc_paused():
                 data = self.load()
+        except LoadCancelled:
+            return
         except QuarterdeckError as error:
             self.app.call_from_thread(self._load_failed, error)
             return
         except Exception as error:  # a bug must not take the dashboard down
             self.app.call_from_thread(self._load_failed, error)
+            return
+        if get_current_worker().is_cancelled:
             return
         self.app.call_from_thread(self._loaded, data)
 

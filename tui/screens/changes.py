@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -37,7 +37,7 @@ from styles import STYLES
 from tui.commands import Entry, Source
 from tui.formatting import ago, countdown, progress_cell
 from tui.palette import Palette
-from tui.screens.base import ModeScreen
+from tui.screens.base import LoadCancelled, ModeScreen
 from tui.screens.changes_dialogs import ArchiveProgressDialog, RevisionConflictDialog
 from tui.screens.dialogs import Choice, ChoiceDialog, ConfirmDialog
 from tui.widgets.change_detail import SOON_SECONDS, ChangeDetailPane, ChangeRow
@@ -102,6 +102,8 @@ class ChangesData:
     progress: tuple[int, int] | None = None
     # The rows are the first screenful of a cached listing this many rows long (0: not).
     expected: int = 0
+    # The rows came from the index and the folders are being checked, not read afresh.
+    checking: bool = False
 
 
 def build_rows(
@@ -386,21 +388,43 @@ class ChangesScreen(ModeScreen[ChangesData]):
         leases = {
             lease.change_id: lease for lease in self.service.list_leases(include_expired=True)
         }
+        worker = get_current_worker()
         shown_at = 0.0
+        shown: list[ChangeSummary] | None = None  # the rows of the listing shown last
         screenful = False  # what was shown last is only the first rows of the cached ones
-        for listing in self.service.stream_changes(lifecycle):
-            if listing.complete:
-                return self._data(lifecycle, listing.changes, leases, progress=None)
-            # A start of a big workspace: show the cached or scanned part at once, then a
-            # few times a second, so the table is usable while the rest is read; and all the
-            # cached rows as soon as they follow their first screenful.
-            if screenful or time.monotonic() - shown_at >= PARTIAL_EVERY_S:
+        checking = False  # the rows shown came from the index
+        listings = self.service.stream_changes(lifecycle)
+        try:
+            for listing in listings:
+                if worker.is_cancelled:
+                    raise LoadCancelled
+                if listing.complete:
+                    return self._data(lifecycle, listing.changes, leases, progress=None)
+                checking = checking or listing.total == 0
                 progress = (listing.scanned, listing.total)
-                data = self._data(lifecycle, listing.changes, leases, progress, listing.expected)
-                self.show_partial(data)
+                # A start of a big workspace: show the cached or scanned part at once, then
+                # a few times a second, so the table is usable while the rest is read; and
+                # all the cached rows as soon as they follow their first screenful.
+                if not screenful and time.monotonic() - shown_at < PARTIAL_EVERY_S:
+                    continue
                 shown_at = time.monotonic()
-                screenful = listing.expected > 0
+                if listing.changes is shown:
+                    # Only checked further: a new count in the summary, not 100,000 rows.
+                    self.app.call_from_thread(self._show_progress, progress)
+                    continue
+                shown, screenful = listing.changes, listing.expected > 0
+                self.show_partial(
+                    self._data(lifecycle, shown, leases, progress, listing.expected, checking)
+                )
+        finally:
+            # Stops a local listing's worker processes when this load is dropped.
+            listings.close()
         raise QuarterdeckError("the backend ended the changes listing before it was complete")
+
+    def _show_progress(self, progress: tuple[int, int]) -> None:
+        if self.data is not None and self.data.progress is not None:
+            self.data = replace(self.data, progress=progress)
+            self._summarise()
 
     def _data(
         self,
@@ -409,6 +433,7 @@ class ChangesScreen(ModeScreen[ChangesData]):
         leases: dict[str, Lease],
         progress: tuple[int, int] | None,
         expected: int = 0,
+        checking: bool = False,
     ) -> ChangesData:
         # Module names cost a pass over every change (seconds at 100,000): a first paint
         # shows module ids, and the complete listing fills the names in.
@@ -428,6 +453,7 @@ class ChangesScreen(ModeScreen[ChangesData]):
             expired=len(held) - len(live),
             progress=progress,
             expected=expected,
+            checking=checking,
         )
 
     def show(self, data: ChangesData) -> None:
@@ -478,7 +504,8 @@ class ChangesScreen(ModeScreen[ChangesData]):
             if data.expected:
                 reading = f"loading {data.expected:,} cached rows"
             elif total:
-                reading = f"reading folders {scanned:,} of {total:,}"
+                verb = "checking" if data.checking else "reading"
+                reading = f"{verb} folders {scanned:,} of {total:,}"
             else:
                 reading = "checking folders"
             summary.append(f" · {reading}…", style=f"italic {self.palette.warning}")
@@ -494,7 +521,9 @@ class ChangesScreen(ModeScreen[ChangesData]):
         if room > HINTS.cell_len + 2:
             summary.append(" " * (room - HINTS.cell_len))
             summary.append_text(HINTS)
-        widget.update(summary)
+        # One line whatever it says (styles/changes.tcss): no layout of the whole screen
+        # each time, which is every second (the countdowns) and on every progress count.
+        widget.update(summary, layout=False)
 
     def _update_empty_message(self) -> None:
         text = self.table.filter_text
@@ -675,7 +704,9 @@ class ChangesScreen(ModeScreen[ChangesData]):
     def action_lifecycle(self) -> None:
         self.lifecycle = LIFECYCLE_CYCLE[self.lifecycle]
         self._summarise()
-        self.refresh_data()
+        # Not after the load under way: checking 100,000 folders of the old lifecycle took
+        # seconds that the key seemed to be ignored.
+        self.restart_load()
 
     def action_tab(self, step: int) -> None:
         self.pane.cycle_tab(step)
