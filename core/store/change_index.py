@@ -97,15 +97,10 @@ class ChangeIndex:
     def load(self, lifecycle: LifecycleFilter) -> CachedListing:
         """Cached rows in listing order (active then archived, each by id); none if missing."""
         parts = _LIFECYCLES[lifecycle]
-        # One query, so the summaries and the folders come from the same write; only the
-        # lifecycles asked for (the archived blob can be as big as the active one).
+        # One query, so the summaries and the folders come from the same write.
         found = {
             name: (summaries, folders)
-            for name, summaries, folders in self._store.read().execute(
-                "SELECT lifecycle, summaries, folders FROM change_snapshots "
-                f"WHERE format = ? AND lifecycle IN ({', '.join('?' * len(parts))})",
-                (SNAPSHOT_FORMAT, *(part.value for part in parts)),
-            )
+            for name, summaries, folders in self._snapshots("summaries, folders", parts)
         }
         cached = CachedListing()
         for part in parts:
@@ -126,13 +121,7 @@ class ChangeIndex:
         what a warm start shows. Both are the cache, to be checked against the folders.
         """
         parts = _LIFECYCLES[lifecycle]
-        found = dict(
-            self._store.read().execute(
-                "SELECT lifecycle, head FROM change_snapshots WHERE format = ? AND "
-                f"head IS NOT NULL AND lifecycle IN ({', '.join('?' * len(parts))})",
-                (SNAPSHOT_FORMAT, *(part.value for part in parts)),
-            )
-        )
+        found = {name: blob for name, blob in self._snapshots("head", parts) if blob is not None}
         head = CachedHead()
         try:
             for part in parts:
@@ -142,6 +131,19 @@ class ChangeIndex:
         except _DAMAGED:
             return CachedHead()
         return head
+
+    def _snapshots(self, columns: str, parts: tuple[Lifecycle, ...]) -> list[tuple[Any, ...]]:
+        """(lifecycle, *columns) of the current format's rows, of only the lifecycles asked
+        for (the archived blobs can be as big as the active ones)."""
+        return (
+            self._store.read()
+            .execute(
+                f"SELECT lifecycle, {columns} FROM change_snapshots "
+                f"WHERE format = ? AND lifecycle IN ({', '.join('?' * len(parts))})",
+                (SNAPSHOT_FORMAT, *(part.value for part in parts)),
+            )
+            .fetchall()
+        )
 
     def save(self, lifecycle: LifecycleFilter, entries: list[IndexEntry]) -> None:
         """Replace the cached rows of `lifecycle` with `entries`, a complete listing."""

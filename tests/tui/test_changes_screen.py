@@ -45,7 +45,7 @@ from tui.palette import Palette
 from tui.screens.changes import ChangesScreen, build_rows
 from tui.screens.changes_dialogs import ArchiveProgressDialog, RevisionConflictDialog
 from tui.screens.dialogs import ChoiceDialog, ConfirmDialog
-from tui.widgets.change_detail import ChangeDetailPane, render_tasks
+from tui.widgets.change_detail import ChangeDetailPane, ChangeRow, render_tasks
 from tui.widgets.chrome import KeyBar
 
 pytestmark = pytest.mark.anyio
@@ -491,37 +491,40 @@ class PaneApp(App[None]):
         yield ChangeDetailPane()
 
 
-async def test_what_the_pane_shows_before_its_tabs_are_mounted_appears_in_them(
-    make_app: AppFactory,
-) -> None:
+@pytest.fixture
+def first_row(make_app: AppFactory) -> ChangeRow:
+    """The demo's first change as the table would hand it to a pane."""
     service = make_app().service
-    row = build_rows(service.list_changes()[:1], {}, {}, service.holder)[0]
+    return build_rows(service.list_changes()[:1], {}, {}, service.holder)[0]
+
+
+async def test_what_the_pane_shows_before_its_tabs_are_mounted_appears_in_them(
+    first_row: ChangeRow,
+) -> None:
     app = PaneApp()
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(ChangeDetailPane)
-        pane.show_error(row, OSError("the folder is gone"))
+        pane.show_error(first_row, OSError("the folder is gone"))
         pane.focus_body()
         shown_early = pane.tabs_mounted
-        pane.show_row(row, NOW)
+        pane.show_row(first_row, NOW)
         await pilot.pause()
         await pilot.pause()
 
         assert not shown_early and pane.tabs_mounted
         note = str(pane.query_one("#proposal-note", Static).content)
-        assert note.startswith(f"Could not load {row.id}") and "the folder is gone" in note
+        assert note.startswith(f"Could not load {first_row.id}") and "the folder is gone" in note
         assert app.focused is not None and app.focused.id == "proposal-scroll"
 
 
 async def test_a_pane_removed_before_its_tabs_are_mounted_does_not_mount_them(
-    make_app: AppFactory,
+    first_row: ChangeRow,
 ) -> None:
     # As when the dashboard is quit in the frame that first shows the rows.
-    service = make_app().service
-    row = build_rows(service.list_changes()[:1], {}, {}, service.holder)[0]
     app = PaneApp()
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(ChangeDetailPane)
-        pane.show_row(row, NOW)
+        pane.show_row(first_row, NOW)
         await pane.remove()
         await pilot.pause()
         await pilot.pause()

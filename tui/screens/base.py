@@ -99,16 +99,17 @@ class ModeScreen(Screen[None], Generic[T]):
             # and loads stacked on it would only slow each other. Load again when it ends.
             self._reload_queued = True
             return
-        self.loading_data = True
-        self._load_started = time.monotonic()
-        self._load_worker()
+        self._start_load()
 
     def restart_load(self) -> None:
         """Load now, dropping the load under way: what it would show is no longer wanted."""
         self._reload_queued = False
+        self._start_load()  # exclusive: Textual cancels the load running now
+
+    def _start_load(self) -> None:
         self.loading_data = True
         self._load_started = time.monotonic()
-        self._load_worker()  # exclusive: Textual cancels the load running now
+        self._load_worker()
 
     def auto_refresh(self) -> None:
         """The periodic refresh. Skipped while a load runs, and spaced so that loading takes
