@@ -132,6 +132,9 @@ class Service:
     def list_modules(self) -> list[ModuleSummary]:
         return self.backend.list_modules()
 
+    def module_names(self) -> dict[str, str]:
+        return self.backend.module_names()
+
     def get_module(self, module_id: str) -> ModuleDetail:
         return self.backend.get_module(module_id)
 

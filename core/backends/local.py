@@ -168,6 +168,9 @@ class LocalBackend:
     def list_modules(self) -> list[ModuleSummary]:
         return self.ito.list_modules()
 
+    def module_names(self) -> dict[str, str]:
+        return self.ito.module_names()
+
     def get_module(self, module_id: str) -> ModuleDetail:
         require_safe_component(module_id, "module id")
         return self.ito.get_module(module_id)

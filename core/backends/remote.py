@@ -225,6 +225,10 @@ class RemoteBackend:
         rows = self._call("GET", "/modules", idempotent=True)
         return [ModuleSummary.model_validate(row) for row in rows]
 
+    def module_names(self) -> dict[str, str]:
+        # ito's API has no names-only listing; the server counts the changes.
+        return {module.id: module.name for module in self.list_modules()}
+
     def get_module(self, module_id: str) -> ModuleDetail:
         return ModuleDetail.model_validate(
             self._call("GET", f"/modules/{_seg(module_id)}", idempotent=True)

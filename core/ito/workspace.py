@@ -197,6 +197,11 @@ class ItoWorkspace:
             for m in module_folders(self.modules_dir)
         ]
 
+    def module_names(self) -> dict[str, str]:
+        """Name by module id, from the module folders alone: what the changes list shows
+        (at 100,000 changes, counting them took `list_modules` 0.35-0.8 s)."""
+        return {m.module_id: m.name for m in module_folders(self.modules_dir)}
+
     def get_module(self, module_id: str) -> ModuleDetail:
         folder = next(
             (m for m in module_folders(self.modules_dir) if m.module_id == module_id), None

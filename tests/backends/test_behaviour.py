@@ -221,6 +221,18 @@ def test_modules_are_listed_with_their_change_counts(reading: Subject) -> None:
     ]
 
 
+def test_module_names_are_given_by_id_with_their_sub_modules(reading: Subject) -> None:
+    assert reading.backend.module_names() == {
+        "001": "platform-core",
+        "002": "backend-sync",
+        "002.01": "conflict-ux",
+        "003": "cli-experience",
+        "004": "release-tooling",
+        "005": "observability",
+        "006": "security-hardening",
+    }
+
+
 def test_a_module_detail_carries_its_description(reading: Subject) -> None:
     module = reading.backend.get_module("002")
     assert (module.id, module.name, module.description) == (

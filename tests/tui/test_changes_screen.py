@@ -257,6 +257,78 @@ async def test_a_listing_still_coming_in_is_shown_with_its_progress(
         assert "reading folders" not in complete
 
 
+async def test_rows_still_coming_in_wait_on_what_showing_them_costs_but_their_count_goes_up(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No time between counts; the next rows only after a million times the first show.
+    monkeypatch.setattr("tui.screens.changes.PARTIAL_EVERY_S", 0.0)
+    monkeypatch.setattr("tui.screens.changes.PARTIAL_COST_RATIO", 1_000_000)
+    app = make_app()
+    everything = app.service.list_changes()
+    go_on, finish = threading.Event(), threading.Event()
+
+    def stream(lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE) -> Iterator[ChangeListing]:
+        yield ChangeListing(everything[:5], complete=False, scanned=5, total=33)
+        go_on.wait(10)
+        yield ChangeListing(everything[:10], complete=False, scanned=10, total=33)
+        yield ChangeListing(everything[:15], complete=False, scanned=15, total=33)
+        finish.wait(10)
+        yield ChangeListing(everything, complete=True, scanned=33, total=33)
+
+    def summary() -> str:
+        return str(app.screen.query_one("#changes-summary", Static).content)
+
+    app.service.stream_changes = stream  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        try:
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if screen_of(app).table.row_count:
+                    break
+            go_on.set()
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if "15 of 33" in summary():
+                    break
+            counted = summary()
+            rows_meanwhile = screen_of(app).table.row_count
+        finally:
+            go_on.set()
+            finish.set()
+        await settle(pilot)
+
+        assert "Active · 5 changes" in counted and "reading folders 15 of 33…" in counted
+        assert rows_meanwhile == 5
+        assert screen_of(app).table.row_count == 33
+
+
+async def test_the_first_rows_of_a_listing_still_coming_in_have_module_names(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    everything = app.service.list_changes()
+    finish = threading.Event()
+
+    def stream(lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE) -> Iterator[ChangeListing]:
+        yield ChangeListing(everything[:5], complete=False, scanned=5, total=len(everything))
+        finish.wait(10)
+        yield ChangeListing(everything, complete=True, scanned=33, total=33)
+
+    app.service.stream_changes = stream  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        try:
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if screen_of(app).table.row_count:
+                    break
+            first = screen_of(app).table.row_at(0)
+        finally:
+            finish.set()
+        await settle(pilot)
+
+        assert (first.id[:3], first.module) == ("001", "001 platform-core")
+
+
 async def test_a_big_index_shows_a_screenful_then_every_cached_row_at_once(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
