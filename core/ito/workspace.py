@@ -65,7 +65,7 @@ from core.models.changes import (
 from core.models.errors import ChangeArchived, InvalidInput, NotFound, RevisionConflict
 from core.models.events import AuditEvent, EventBatch, EventIngestResult
 from core.models.sync import ArtifactBundle, PushResult, SyncOutcome
-from core.timeutil import Clock, from_epoch, system_clock, to_rfc3339
+from core.timeutil import Clock, rfc3339_of_epoch, system_clock
 
 
 class ItoWorkspace:
@@ -245,7 +245,7 @@ class ItoWorkspace:
                 SpecSummary(
                     id=cap,
                     path=f"{SPECS_FOLDER}/{cap}/{SPEC_FILE}",
-                    last_modified=to_rfc3339(from_epoch(mtime)),
+                    last_modified=rfc3339_of_epoch(mtime),
                 )
             )
         return rows
@@ -259,7 +259,7 @@ class ItoWorkspace:
             id=spec_id,
             path=f"{SPECS_FOLDER}/{spec_id}/{SPEC_FILE}",
             markdown=read_utf8(path),
-            last_modified=to_rfc3339(from_epoch(path.stat().st_mtime)),
+            last_modified=rfc3339_of_epoch(path.stat().st_mtime),
         )
 
     # ── sync: the local working copy ─────────────────────────────────────

@@ -96,6 +96,13 @@ def test_a_summary_counts_tasks_by_status(build: Builder) -> None:
     )
 
 
+def test_a_tasks_file_longer_than_one_read_is_counted_whole(build: Builder) -> None:
+    # 9,000 checkbox lines: 108 KB, more than one 64 KiB read.
+    build.change("001-01_a", tasks="- [ ] pending task\n" * 8999 + "- [x] the last one\n")
+    [row] = build.workspace().list_changes()
+    assert (row.total_tasks, row.completed_tasks) == (9000, 1)
+
+
 def test_a_summary_counts_shelved_tasks(build: Builder) -> None:
     build.change("001-01_a", tasks="## Wave 1\n### Task 1.1: X\n- **Status**: [-] shelved\n")
     assert build.workspace().list_changes()[0].shelved_tasks == 1
