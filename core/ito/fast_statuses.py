@@ -18,7 +18,6 @@ from core.ito.tasks_enhanced import (
     LABELS,
     STATUS_VALUE,
     TASK_HEADING,
-    WAVE_HEADING,
     is_enhanced_marker,
     is_heading,
 )
@@ -26,23 +25,27 @@ from core.models.changes import TaskStatus
 
 # The lines that can matter, found by the regex engine rather than a loop over every line:
 # for the enhanced format headings and bullet lines naming a Status; for the checkbox
-# format checkbox lines.
-_HEADING_OR_STATUS = re.compile(r"^[^\S\n]*(?:#|[*-][^\n]*Status)[^\n]*", re.MULTILINE)
-_CHECKBOX_LINE = re.compile(r"^[^\S\n]*[*-] \[[^\n]*", re.MULTILINE)
+# format checkbox lines. Each is found as the line after a "\n" (searched in "\n" + text),
+# not at `^` in MULTILINE mode: a pattern that starts with a literal lets the engine skip
+# to the next newline instead of trying every character, which halved the time (13.8 to
+# 7.1 us, and 11.3 to 3.7, on a generated tasks.md).
+_HEADING_OR_STATUS = re.compile(r"\n([^\S\n]*(?:#|[*-][^\n]*Status)[^\n]*)")
+_CHECKBOX_LINE = re.compile(r"\n([^\S\n]*[*-] \[[^\n]*)")
 
 
 def fast_statuses(normalized: str) -> list[TaskStatus] | None:
     """Statuses of a normalized tasks.md, or None if it has a code fence."""
     if "```" in normalized or "~~~" in normalized:
         return None
-    lines = _HEADING_OR_STATUS.findall(normalized)
+    text = "\n" + normalized
+    lines = _HEADING_OR_STATUS.findall(text)
     enhanced = any(
         stripped[0] == "#" and is_enhanced_marker(stripped)
         for stripped in (line.strip() for line in lines)
     )
     if enhanced:
         return _enhanced(lines)
-    return _checkbox(_CHECKBOX_LINE.findall(normalized))
+    return _checkbox(_CHECKBOX_LINE.findall(text))
 
 
 def _checkbox(lines: list[str]) -> list[TaskStatus]:
@@ -66,11 +69,12 @@ def _enhanced(lines: list[str]) -> list[TaskStatus]:
             if in_task:
                 statuses.append(LABELS.get(label or "", TaskStatus.PENDING))
                 in_task = False
-            if WAVE_HEADING.fullmatch(stripped) is not None or stripped == "## Checkpoints":
-                continue
-            if (
-                CHECKPOINT_HEADING.fullmatch(stripped) is not None
-                or TASK_HEADING.fullmatch(stripped) is not None
+            # Only a `### ` heading can open a task or checkpoint (waves and `## Checkpoints`
+            # never do): tested first, it spares the other headings their regexes, and the
+            # task pattern, far the commoner, goes before the checkpoint one.
+            if stripped.startswith("###") and (
+                TASK_HEADING.fullmatch(stripped) is not None
+                or CHECKPOINT_HEADING.fullmatch(stripped) is not None
             ):
                 in_task, label = True, None
             continue
