@@ -39,6 +39,11 @@ HEAD = 200
 # after a reboot) mostly waits on the disk: with three a core, 20,000 such folders took
 # 5.5 s instead of 10 s on 2 cores. With the files cached they cost 3-7% more.
 WORKERS_PER_CORE = 3
+# Threads each worker process reads its chunk with. The reads of folders not in the page
+# cache wait on the disk; threads (which release the GIL while they wait) overlap those
+# waits. 100,000 folders after dropping the page cache: 36-50 s with one thread a worker,
+# 23-28 s with 8 (16 did no better); with the files cached, no difference.
+READ_THREADS = 8
 # How often (in folders) a growing listing is reported, after the first chunk.
 REPORT_EVERY = 5000
 
@@ -57,6 +62,23 @@ def _read(jobs: list[Job]) -> list[Result]:
             results.append(None)
         else:
             results.append(read_change_folder(location, change_id, lifecycle, archived_on))
+    return results
+
+
+def _read_in_threads(jobs: list[Job]) -> list[Result]:
+    """`_read(jobs)`, with READ_THREADS threads each reading every READ_THREADS-th job."""
+    if len(jobs) < 2 * READ_THREADS:
+        return _read(jobs)
+    # Imported here, like the process pool: only big listings need it.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(READ_THREADS) as threads:
+        parts = list(
+            threads.map(_read, [jobs[start::READ_THREADS] for start in range(READ_THREADS)])
+        )
+    results: list[Result] = [None] * len(jobs)
+    for start, part in enumerate(parts):
+        results[start::READ_THREADS] = part
     return results
 
 
@@ -159,7 +181,7 @@ def _read_all(jobs: list[Job]) -> Iterator[tuple[int, list[Result]]]:
         workers = WORKERS_PER_CORE * (os.cpu_count() or 1)
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         try:
-            for results in pool.map(_read, chunks):
+            for results in pool.map(_read_in_threads, chunks):
                 yield len(head) + finished * CHUNK, results
                 finished += 1
         finally:

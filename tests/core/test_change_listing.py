@@ -15,6 +15,7 @@ import pytest
 
 from core.backends import change_listing
 from core.backends.local import LocalBackend, LocalPaths
+from core.ito.summary import folder_signature
 from core.models.changes import ChangeListing, ChangeSummary, Lifecycle, LifecycleFilter
 from core.timeutil import fixed_clock
 from tests.core.test_local_backend import DONE_TASKS, NOW, add_change
@@ -327,3 +328,18 @@ def test_worker_processes_start_only_for_work_that_outweighs_them(
 ) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert change_listing._worth_a_pool(jobs(folders, cached)) is pooled
+
+
+def test_a_chunk_read_in_threads_gives_each_jobs_result_in_order(root: Path) -> None:
+    folders = sorted((root / ".ito" / "changes").glob("001-*"))
+    jobs: list[change_listing.Job] = []
+    for number in range(5 * change_listing.READ_THREADS + 3):
+        folder = folders[number % len(folders)]
+        # Every third job's cached row is still good, so it has no result (None).
+        mark = folder_signature(str(folder)) if number % 3 == 0 else None
+        jobs.append((str(folder), folder.name, Lifecycle.ACTIVE, None, mark))
+
+    in_threads = change_listing._read_in_threads(jobs)
+
+    assert in_threads == change_listing._read(jobs)
+    assert [result is None for result in in_threads] == [n % 3 == 0 for n in range(len(jobs))]
