@@ -227,32 +227,49 @@ async def test_the_summary_groups_the_thousands_of_a_big_listing(make_app: AppFa
         assert summary.startswith("Active · 1,200 changes")
 
 
-async def test_a_listing_still_coming_in_is_shown_with_its_progress(
-    make_app: AppFactory,
-) -> None:
-    app = make_app()
-    everything = app.service.list_changes()
-    finish = threading.Event()
+def summary_of(app: QuarterdeckApp) -> str:
+    return str(app.screen.query_one("#changes-summary", Static).content)
+
+
+async def wait_until(pilot: Pilot[None], ready: Callable[[], bool]) -> None:
+    """Pause until `ready()` holds (5 s at most; the test's assertions say what came)."""
+    for _ in range(100):
+        if ready():
+            return
+        await pilot.pause(0.05)
+
+
+def five_rows_then_all(
+    everything: list[ChangeSummary], finish: threading.Event
+) -> Callable[[LifecycleFilter], Iterator[ChangeListing]]:
+    """A first start's stream: five folders of 33 read, then (once `finish` is set) all."""
 
     def stream(lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE) -> Iterator[ChangeListing]:
         yield ChangeListing(everything[:5], complete=False, scanned=5, total=len(everything))
         finish.wait(10)
         yield ChangeListing(everything, complete=True, scanned=33, total=33)
 
-    app.service.stream_changes = stream  # type: ignore[method-assign]
+    return stream
+
+
+async def test_a_listing_still_coming_in_is_shown_with_its_progress(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    finish = threading.Event()
+    app.service.stream_changes = five_rows_then_all(  # type: ignore[method-assign]
+        app.service.list_changes(), finish
+    )
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if screen_of(app).table.row_count:
-                break
-        partial = str(app.screen.query_one("#changes-summary", Static).content)
+        await wait_until(pilot, lambda: screen_of(app).table.row_count > 0)
+        partial = summary_of(app)
         assert screen_of(app).table.row_count == 5
         assert "reading folders 5 of 33…" in partial
         assert screen_of(app).loading_data
 
         finish.set()
         await settle(pilot)
-        complete = str(app.screen.query_one("#changes-summary", Static).content)
+        complete = summary_of(app)
         assert screen_of(app).table.row_count == 33
         assert "reading folders" not in complete
 
@@ -275,22 +292,13 @@ async def test_rows_still_coming_in_wait_on_what_showing_them_costs_but_their_co
         finish.wait(10)
         yield ChangeListing(everything, complete=True, scanned=33, total=33)
 
-    def summary() -> str:
-        return str(app.screen.query_one("#changes-summary", Static).content)
-
     app.service.stream_changes = stream  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         try:
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if screen_of(app).table.row_count:
-                    break
+            await wait_until(pilot, lambda: screen_of(app).table.row_count > 0)
             go_on.set()
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if "15 of 33" in summary():
-                    break
-            counted = summary()
+            await wait_until(pilot, lambda: "15 of 33" in summary_of(app))
+            counted = summary_of(app)
             rows_meanwhile = screen_of(app).table.row_count
         finally:
             go_on.set()
@@ -306,21 +314,13 @@ async def test_the_first_rows_of_a_listing_still_coming_in_have_module_names(
     make_app: AppFactory,
 ) -> None:
     app = make_app()
-    everything = app.service.list_changes()
     finish = threading.Event()
-
-    def stream(lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE) -> Iterator[ChangeListing]:
-        yield ChangeListing(everything[:5], complete=False, scanned=5, total=len(everything))
-        finish.wait(10)
-        yield ChangeListing(everything, complete=True, scanned=33, total=33)
-
-    app.service.stream_changes = stream  # type: ignore[method-assign]
+    app.service.stream_changes = five_rows_then_all(  # type: ignore[method-assign]
+        app.service.list_changes(), finish
+    )
     async with app.run_test(size=SIZE) as pilot:
         try:
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if screen_of(app).table.row_count:
-                    break
+            await wait_until(pilot, lambda: screen_of(app).table.row_count > 0)
             first = screen_of(app).table.row_at(0)
         finally:
             finish.set()
@@ -346,11 +346,8 @@ async def test_a_big_index_shows_a_screenful_then_every_cached_row_at_once(
         yield ChangeListing(everything, complete=True, scanned=33, total=33)
 
     async def rows_shown(count: int) -> str:
-        for _ in range(100):
-            if screen_of(app).table.row_count == count:
-                break
-            await pilot.pause(0.05)
-        return str(app.screen.query_one("#changes-summary", Static).content)
+        await wait_until(pilot, lambda: screen_of(app).table.row_count == count)
+        return summary_of(app)
 
     app.service.stream_changes = stream  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
@@ -397,14 +394,11 @@ async def test_a_lifecycle_chosen_while_a_listing_is_checked_loads_at_once(
         app.service.list_changes(), stopped
     )
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(100):
-            if screen_of(app).table.row_count:
-                break
-            await pilot.pause(0.05)
-        checking = str(app.screen.query_one("#changes-summary", Static).content)
+        await wait_until(pilot, lambda: screen_of(app).table.row_count > 0)
+        checking = summary_of(app)
         await pilot.press("a")
         await settle(pilot)
-        done = str(app.screen.query_one("#changes-summary", Static).content)
+        done = summary_of(app)
 
         assert checking.startswith("Active · 33 changes") and "checking folders" in checking
         assert done.startswith("All · 33 changes") and "folders" not in done
