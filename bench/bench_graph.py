@@ -9,7 +9,11 @@ graph_layout_N      layout_graph() alone.
 graph_first_frame_N GraphView in a headless app (200x60): set_graph() until the end of the
                     first frame showing the graph (composed and turned into terminal bytes).
                     grandalf draws nothing, so its layout time is the peer here too (a lower
-                    bound of its first frame).
+                    bound of its first frame). Also "netext" and "netext_ratio": netext 0.5's
+                    GraphView widget, mounted with the same graph in the same headless app,
+                    to the end of its first frame (it lays out, routes and renders on mount);
+                    bounds as for grandalf, and not run on graphs bigger than one it did not
+                    finish.
 
 Graphs are deterministic random layered DAGs shaped like dependency graphs: a few root repos,
 every other repo in a random later layer depending on 1-5 repos of earlier layers
@@ -135,11 +139,17 @@ def _grandalf_layout(size: int) -> float:
 
 def time_grandalf(size: int, repeats: int, limit: float) -> float | None:
     """Median grandalf time, or None when a run exceeds `limit` seconds."""
+    return _median_of_runs("--grandalf", size, repeats, limit)
+
+
+def _median_of_runs(peer: str, size: int, repeats: int, limit: float) -> float | None:
+    """A peer's median over `repeats` runs of this script, each a process of its own that is
+    killed after `limit` seconds (then None)."""
     times = []
     for _ in range(repeats):
         try:
             done = subprocess.run(
-                [sys.executable, __file__, "--grandalf", str(size)],
+                [sys.executable, __file__, peer, str(size)],
                 capture_output=True,
                 text=True,
                 timeout=limit,
@@ -149,6 +159,40 @@ def time_grandalf(size: int, repeats: int, limit: float) -> float | None:
             return None
         times.append(float(done.stdout))
     return statistics.median(times)
+
+
+async def _netext_first_frame(graph: Graph) -> float:
+    """Mounting netext's GraphView with `graph` until the end of the first frame showing it."""
+    from netext.textual_widget.widget import GraphView as NetextView
+
+    class TimedNetextView(NetextView):
+        def render_line(self, y: int) -> Strip:
+            line = super().render_line(y)
+            app = self.app
+            if isinstance(app, _BenchApp) and app.armed:
+                app.graph_rendered = True
+            return line
+
+    class NetextApp(_BenchApp):
+        def compose(self) -> ComposeResult:
+            return []
+
+    nodes, edges = graph
+    app = NetextApp()
+    async with app.run_test(size=SCREEN) as pilot:
+        await pilot.pause()
+        app.armed = True
+        start = time.perf_counter()
+        # netext lays the graph out, routes its edges and renders it when the view mounts.
+        await app.mount(TimedNetextView({name: {} for name in nodes}, edges))
+        while app.frame_at is None:
+            await pilot.pause()
+        return app.frame_at - start
+
+
+def time_netext(size: int, repeats: int, limit: float) -> float | None:
+    """Median first frame of netext's GraphView, or None when a run exceeds `limit` seconds."""
+    return _median_of_runs("--netext", size, repeats, limit)
 
 
 def _entry(value: float, peer: float | None, limit: float) -> dict[str, Any]:
@@ -172,6 +216,7 @@ def run(quick: bool) -> dict[str, Any]:
     frame_repeats = 3 if quick else 5
     limit = 20.0 if quick else 120.0
     results: dict[str, Any] = {}
+    netext_finished = True
     for size in SIZES:
         graph = make_graph(size)
         layout = time_layout(graph, repeats)
@@ -180,11 +225,20 @@ def run(quick: bool) -> dict[str, Any]:
         peer = time_grandalf(size, peer_repeats, limit)
         results[f"graph_layout_{size}"] = _entry(layout, peer, limit)
         results[f"graph_first_frame_{size}"] = _entry(frame, peer, limit)
+        if netext_finished:
+            widget_peer = time_netext(size, peer_repeats, limit)
+            netext_finished = widget_peer is not None
+            netext = _entry(frame, widget_peer, limit)
+            results[f"graph_first_frame_{size}"].update(
+                netext=netext["peer"], netext_ratio=netext["ratio"]
+            )
     return results
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--grandalf":
         print(_grandalf_layout(int(sys.argv[2])))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--netext":
+        print(asyncio.run(_netext_first_frame(make_graph(int(sys.argv[2])))))
     else:
         print(json.dumps(run(quick="--quick" in sys.argv[1:])))

@@ -38,8 +38,11 @@ Widget measures, in this process (bench_table.py / bench_graph.py; their docstri
   graph_layout_first_frame_{50,500,2000}   GraphView.set_graph (layout included) to the first
                                frame showing the graph, a release graph of N repos (as written by
                                `generate.py graph`); peer: grandalf's SugiyamaLayout on the same
-                               graph, layout only (it draws nothing). Targets 0.1 s (50 and 500
-                               repos), 1.0 s (2,000).
+                               graph, layout only (it draws nothing). Also netext_first_frame_s
+                               and netext_ratio: netext's GraphView widget mounted with the same
+                               graph, to the end of its first frame; "> N" when it did not
+                               finish in N s, and not run on a bigger graph after that.
+                               Targets 0.1 s (50 and 500 repos), 1.0 s (2,000).
 
 Core measures, in this process, through the core API.
 
@@ -365,6 +368,7 @@ def measure_graph(quick: bool) -> dict[str, Entry]:
     limit = 20.0 if quick else 120.0
     targets = {50: 0.1, 500: 0.1, 2000: 1.0}
     results: dict[str, Entry] = {}
+    netext_finished = True
     for size, target in targets.items():
         load = load1()
         shape = graph_from_file(make_release_graph(OUT / f"release-graph-{size}.json", size))
@@ -383,7 +387,24 @@ def measure_graph(quick: bool) -> dict[str, Entry]:
         }
         if peer is None:
             extra["peer_note"] = f"grandalf did not finish in {limit:g} s: peer, ratio are bounds"
-        say(f"graph {size}: first frame {frame:.4f} s, layout {layout:.4f} s, grandalf {peer}")
+        # netext's GraphView, the same first frame of the same graph: widget against widget.
+        if netext_finished:
+            widget_peer = graph.time_netext(size, peer_runs, limit)
+            netext_finished = widget_peer is not None
+            extra["netext_first_frame_s"] = (
+                round(widget_peer, 4) if widget_peer is not None else f"> {limit:g}"
+            )
+            extra["netext_ratio"] = (
+                round(widget_peer / frame, 1)
+                if widget_peer is not None
+                else f"> {limit / frame:.0f}"
+            )
+        else:
+            extra["netext_first_frame_s"] = "not run: a smaller graph took it too long"
+        say(
+            f"graph {size}: first frame {frame:.4f} s, layout {layout:.4f} s,"
+            f" grandalf {peer}, netext {extra['netext_first_frame_s']}"
+        )
         results[f"graph_layout_first_frame_{size}"] = entry(
             frame, "s", target, peer=limit if peer is None else peer, **extra
         )
