@@ -37,6 +37,10 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+# First: importing the dashboard's package sets Textual's frame rate as the app runs it, for
+# our GraphView and netext's alike (run here or as a process of its own), and Textual reads
+# it when it is first imported. bench/run.py imported bench_table first, which did the same.
+import tui  # noqa: F401, I001
 from rich.console import RenderableType
 from textual.app import App, ComposeResult
 from textual.geometry import Region
