@@ -199,7 +199,8 @@ def time_netext(size: int, repeats: int, limit: float) -> float | None:
     return _median_of_runs("--netext", size, repeats, limit)
 
 
-def _entry(value: float, peer: float | None, limit: float) -> dict[str, Any]:
+def peer_entry(value: float, peer: float | None, limit: float) -> dict[str, Any]:
+    """Our value against a peer's; a peer of None (past `limit`) gives bounds, "> N s"."""
     if peer is None:
         return {
             "value": round(value, 4),
@@ -227,12 +228,12 @@ def run(quick: bool) -> dict[str, Any]:
         frame = time_first_frame(graph, frame_repeats)
         peer_repeats = 1 if quick or size >= 2000 else 3
         peer = time_grandalf(size, peer_repeats, limit)
-        results[f"graph_layout_{size}"] = _entry(layout, peer, limit)
-        results[f"graph_first_frame_{size}"] = _entry(frame, peer, limit)
+        results[f"graph_layout_{size}"] = peer_entry(layout, peer, limit)
+        results[f"graph_first_frame_{size}"] = peer_entry(frame, peer, limit)
         if netext_finished:
             widget_peer = time_netext(size, peer_repeats, limit)
             netext_finished = widget_peer is not None
-            netext = _entry(frame, widget_peer, limit)
+            netext = peer_entry(frame, widget_peer, limit)
             results[f"graph_first_frame_{size}"].update(
                 netext=netext["peer"], netext_ratio=netext["ratio"]
             )

@@ -391,14 +391,9 @@ def measure_graph(quick: bool) -> dict[str, Entry]:
         if netext_finished:
             widget_peer = graph.time_netext(size, peer_runs, limit)
             netext_finished = widget_peer is not None
-            extra["netext_first_frame_s"] = (
-                round(widget_peer, 4) if widget_peer is not None else f"> {limit:g}"
-            )
-            extra["netext_ratio"] = (
-                round(widget_peer / frame, 1)
-                if widget_peer is not None
-                else f"> {limit / frame:.0f}"
-            )
+            netext = graph.peer_entry(frame, widget_peer, limit)
+            extra["netext_first_frame_s"] = netext["peer"]
+            extra["netext_ratio"] = netext["ratio"]
         else:
             extra["netext_first_frame_s"] = "not run: a smaller graph took it too long"
         say(

@@ -206,7 +206,7 @@ async def test_the_summary_counts_changes_and_live_leases(make_app: AppFactory) 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        summary = str(app.screen.query_one("#changes-summary", Static).content)
+        summary = summary_of(app)
 
         assert summary.startswith("Active · 33 changes · 6 leased (2 yours) · 3 expired")
 
@@ -219,16 +219,25 @@ async def test_the_summary_groups_the_thousands_of_a_big_listing(make_app: AppFa
     def stream(lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE) -> Iterator[ChangeListing]:
         yield ChangeListing(many, complete=True, scanned=len(many), total=len(many))
 
-    app.service.stream_changes = stream  # type: ignore[method-assign]
+    listing_from(app, stream)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        summary = str(app.screen.query_one("#changes-summary", Static).content)
+        summary = summary_of(app)
 
         assert summary.startswith("Active · 1,200 changes")
 
 
 def summary_of(app: QuarterdeckApp) -> str:
     return str(app.screen.query_one("#changes-summary", Static).content)
+
+
+def listing_from(app: QuarterdeckApp, stream: Callable[..., Iterator[ChangeListing]]) -> None:
+    """The app's service streams its changes listings from `stream`."""
+    app.service.stream_changes = stream  # type: ignore[method-assign]
+
+
+async def wait_for_rows(pilot: Pilot[None], app: QuarterdeckApp) -> None:
+    await wait_until(pilot, lambda: screen_of(app).table.row_count > 0)
 
 
 async def wait_until(pilot: Pilot[None], ready: Callable[[], bool]) -> None:
@@ -257,11 +266,9 @@ async def test_a_listing_still_coming_in_is_shown_with_its_progress(
 ) -> None:
     app = make_app()
     finish = threading.Event()
-    app.service.stream_changes = five_rows_then_all(  # type: ignore[method-assign]
-        app.service.list_changes(), finish
-    )
+    listing_from(app, five_rows_then_all(app.service.list_changes(), finish))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: screen_of(app).table.row_count > 0)
+        await wait_for_rows(pilot, app)
         partial = summary_of(app)
         assert screen_of(app).table.row_count == 5
         assert "reading folders 5 of 33…" in partial
@@ -292,10 +299,10 @@ async def test_rows_still_coming_in_wait_on_what_showing_them_costs_but_their_co
         finish.wait(10)
         yield ChangeListing(everything, complete=True, scanned=33, total=33)
 
-    app.service.stream_changes = stream  # type: ignore[method-assign]
+    listing_from(app, stream)
     async with app.run_test(size=SIZE) as pilot:
         try:
-            await wait_until(pilot, lambda: screen_of(app).table.row_count > 0)
+            await wait_for_rows(pilot, app)
             go_on.set()
             await wait_until(pilot, lambda: "15 of 33" in summary_of(app))
             counted = summary_of(app)
@@ -315,12 +322,10 @@ async def test_the_first_rows_of_a_listing_still_coming_in_have_module_names(
 ) -> None:
     app = make_app()
     finish = threading.Event()
-    app.service.stream_changes = five_rows_then_all(  # type: ignore[method-assign]
-        app.service.list_changes(), finish
-    )
+    listing_from(app, five_rows_then_all(app.service.list_changes(), finish))
     async with app.run_test(size=SIZE) as pilot:
         try:
-            await wait_until(pilot, lambda: screen_of(app).table.row_count > 0)
+            await wait_for_rows(pilot, app)
             first = screen_of(app).table.row_at(0)
         finally:
             finish.set()
@@ -349,7 +354,7 @@ async def test_a_big_index_shows_a_screenful_then_every_cached_row_at_once(
         await wait_until(pilot, lambda: screen_of(app).table.row_count == count)
         return summary_of(app)
 
-    app.service.stream_changes = stream  # type: ignore[method-assign]
+    listing_from(app, stream)
     async with app.run_test(size=SIZE) as pilot:
         try:
             screenful = await rows_shown(5)
@@ -390,11 +395,9 @@ async def test_a_lifecycle_chosen_while_a_listing_is_checked_loads_at_once(
 ) -> None:
     app = make_app()
     stopped = threading.Event()
-    app.service.stream_changes = a_check_that_never_ends(  # type: ignore[method-assign]
-        app.service.list_changes(), stopped
-    )
+    listing_from(app, a_check_that_never_ends(app.service.list_changes(), stopped))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: screen_of(app).table.row_count > 0)
+        await wait_for_rows(pilot, app)
         checking = summary_of(app)
         await pilot.press("a")
         await settle(pilot)
@@ -408,12 +411,10 @@ async def test_a_lifecycle_chosen_while_a_listing_is_checked_loads_at_once(
 async def test_a_check_shows_how_many_folders_it_has_checked(make_app: AppFactory) -> None:
     app = make_app()
     stopped = threading.Event()
-    app.service.stream_changes = a_check_that_never_ends(  # type: ignore[method-assign]
-        app.service.list_changes(), stopped
-    )
+    listing_from(app, a_check_that_never_ends(app.service.list_changes(), stopped))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(1.2)
-        summary = str(app.screen.query_one("#changes-summary", Static).content)
+        summary = summary_of(app)
 
         assert re.search(r"checking folders \d+ of 33…", summary)
 
@@ -513,7 +514,7 @@ async def listing_held(
         release.wait(10)
         yield ChangeListing(everything, complete=True, scanned=33, total=33)
 
-    app.service.stream_changes = stream  # type: ignore[method-assign]
+    listing_from(app, stream)
     async with app.run_test(size=SIZE) as pilot:
 
         async def let_go() -> None:
@@ -716,7 +717,7 @@ async def test_slash_filters_and_escape_clears(make_app: AppFactory) -> None:
 
         await pilot.press("slash", *"lease")
         filtered = [table.row_at(i).id for i in range(table.visible_count)]
-        summary = str(app.screen.query_one("#changes-summary", Static).content)
+        summary = summary_of(app)
         await pilot.press("escape")
 
         assert filtered == expected and 0 < len(filtered) < 33
