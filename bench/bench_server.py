@@ -10,8 +10,16 @@ server_claims_N   N concurrent clients (threads, each its own httpx-based Remote
                   change lookup, one SQLite write transaction) under concurrency. `value` is
                   claims per second over all clients; p50/p99 are claim latencies (the
                   release that follows each claim is not timed but shares the server).
+server_list_changes_N_clients
+                  N clients (threads) ask at the same moment for the changes list of a
+                  project of LISTED_CHANGES changes (bench/generate.py's workspace, the one
+                  bench/run.py uses; its change index warm). `value` is the median over
+                  rounds of the time until the last client had its list; `latencies_s` are
+                  one round's, per client. Each listing checks every folder of the project
+                  (seconds at 100,000); requests that arrive during a check share the next
+                  one (core/server/shared_call.py).
 
-Usage: python bench/bench_server.py [--quick]
+Usage: python bench/bench_server.py [--quick] [--listing-only]
 """
 
 from __future__ import annotations
@@ -32,10 +40,14 @@ if __package__ in (None, ""):
 
 import httpx
 
+from bench.generate import OUT, make_workspace
 from core.backends.remote import RemoteBackend
 
 CONCURRENCY = (1, 8, 32)
 CHANGES = 200
+LISTING_CLIENTS = (1, 4)
+LISTED_CHANGES = 100_000
+LISTED_REPO = "listed"
 ORG, REPO, ADMIN = "bench", "claims", "bench-admin-token"
 TTL = 600
 _LISTENING = re.compile(rb"listening at http://[^/\s]+:(\d+)/")
@@ -128,23 +140,68 @@ def measure(url: str, ids: list[str], clients: int, duration_s: float) -> dict[s
     }
 
 
-def run(quick: bool) -> dict[str, Any]:
+def list_at_once(url: str, clients: int) -> list[float]:
+    """Seconds each of `clients` clients, started together, took to get the changes list."""
+    latencies: list[float] = []
+
+    def one() -> None:
+        backend = RemoteBackend(url, ORG, LISTED_REPO, token=ADMIN, timeout_s=600, max_retries=0)
+        try:
+            started = time.perf_counter()
+            listed = backend.list_changes()
+            took = time.perf_counter() - started
+            assert len(listed) == LISTED_CHANGES, len(listed)
+            latencies.append(took)
+        finally:
+            backend.close()
+
+    threads = [threading.Thread(target=one) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if len(latencies) != clients:
+        raise RuntimeError("a listing client failed (see above)")
+    return sorted(latencies)
+
+
+def measure_listing(url: str, clients: int, rounds: int) -> dict[str, Any]:
+    samples = [list_at_once(url, clients) for _ in range(rounds)]
+    return {
+        "value": round(statistics.median(sample[-1] for sample in samples), 2),
+        "unit": "s",
+        "changes": LISTED_CHANGES,
+        "rounds": rounds,
+        "latencies_s": [round(latency, 2) for latency in samples[-1]],
+    }
+
+
+def run(quick: bool, listing_only: bool = False) -> dict[str, Any]:
     duration_s = 2.0 if quick else 6.0
+    rounds = 1 if quick else 3
+    results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="qd-bench-server-") as folder:
         data_dir = Path(folder) / "data"
         ids = write_project(data_dir / "projects" / ORG / REPO)
+        listed = make_workspace(OUT / f"workspace-{LISTED_CHANGES}", LISTED_CHANGES)
+        (data_dir / "projects" / ORG / LISTED_REPO).symlink_to(listed.resolve())
         process, url = start_server(data_dir, Path(folder) / "server.log")
         try:
-            # One untimed round first: the server opens the project and its database.
-            measure(url, ids, 1, 0.3)
-            return {
-                f"server_claims_{clients}": measure(url, ids, clients, duration_s)
-                for clients in CONCURRENCY
-            }
+            if not listing_only:
+                # One untimed round first: the server opens the project and its database.
+                measure(url, ids, 1, 0.3)
+                for clients in CONCURRENCY:
+                    results[f"server_claims_{clients}"] = measure(url, ids, clients, duration_s)
+            list_at_once(url, 1)  # untimed: opens the project, makes its index warm
+            for clients in LISTING_CLIENTS:
+                key = f"server_list_changes_{clients}_clients"
+                results[key] = measure_listing(url, clients, rounds)
+            return results
         finally:
             process.terminate()
             process.wait(timeout=30)
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(quick="--quick" in sys.argv[1:])))
+    options = sys.argv[1:]
+    print(json.dumps(run(quick="--quick" in options, listing_only="--listing-only" in options)))

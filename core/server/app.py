@@ -7,13 +7,14 @@ file and SQLite work of the backend.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -230,9 +231,22 @@ def auth_verify(scope: ProjectScope) -> dict[str, object]:
 # ito's change API.
 
 
-@router.get(PROJECT + "/changes")
-def list_changes(backend: ProjectBackend, lifecycle: str | None = None) -> list[dict[str, Any]]:
-    return [c.api_dict() for c in backend.list_changes(lifecycle_of(lifecycle))]
+@router.get(PROJECT + "/changes", response_class=JSONResponse)
+def list_changes(
+    request: Request, org: str, repo: str, backend: ProjectBackend, lifecycle: str | None = None
+) -> Response:
+    wanted = lifecycle_of(lifecycle)
+
+    def listing_body() -> bytes:
+        # Encoded once for every request sharing the listing, as JSONResponse encodes.
+        items = [change.api_dict() for change in backend.list_changes(wanted)]
+        return json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
+
+    registry: ProjectRegistry = request.app.state.registry
+    # A big project's listing checks every folder for seconds: requests that come while
+    # one runs share the next (SharedCall says why not the one running).
+    shared = registry.shared((org, repo, "changes", wanted.value), listing_body)
+    return Response(shared(), media_type="application/json")
 
 
 @router.get(PROJECT + "/changes/{change_id}")

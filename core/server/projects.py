@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from core.backends.local import LocalBackend, LocalPaths
 from core.config import load_settings
 from core.models.errors import InvalidInput
+from core.server.shared_call import SharedCall
 from core.timeutil import Clock, system_clock
+
+T = TypeVar("T")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -28,6 +33,7 @@ class ProjectRegistry:
         self.data_dir = data_dir
         self._clock = clock
         self._backends: dict[tuple[str, str], LocalBackend] = {}
+        self._shared: dict[tuple[str, ...], SharedCall[Any]] = {}
         self._lock = threading.Lock()
 
     def root(self, org: str, repo: str) -> Path:
@@ -42,6 +48,15 @@ class ProjectRegistry:
                 self._backends[key] = backend
             return backend
 
+    def shared(self, key: tuple[str, ...], run: Callable[[], T]) -> SharedCall[T]:
+        """The call that concurrent requests for `key` share, made from the first one's
+        `run` (the later ones' `run` would do the same work)."""
+        with self._lock:
+            call = self._shared.get(key)
+            if call is None:
+                call = self._shared[key] = SharedCall(run)
+            return call
+
     def _open(self, root: Path) -> LocalBackend:
         (root / ".ito").mkdir(parents=True, exist_ok=True)
         # A project may carry its own quarterdeck.toml (release command, backup roots...).
@@ -52,3 +67,4 @@ class ProjectRegistry:
             for backend in self._backends.values():
                 backend.close()
             self._backends.clear()
+            self._shared.clear()  # their runs call the backends just closed

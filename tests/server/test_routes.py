@@ -8,6 +8,7 @@ import http.client
 import json
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,19 @@ def test_changes_with_lifecycle_archived_lists_the_archived_changes(project: Pro
 def test_changes_with_lifecycle_all_lists_both(project: Project) -> None:
     items = project.http.get("/changes", params={"lifecycle": "all"}).json()
     assert len(items) == 33 + 13
+
+
+def test_a_change_written_after_a_listing_is_in_the_next_one(project: Project) -> None:
+    assert HAND not in [item["id"] for item in project.http.get("/changes").json()]
+    add_change(project.root, HAND)
+    assert HAND in [item["id"] for item in project.http.get("/changes").json()]
+
+
+def test_listings_asked_for_at_once_each_get_the_whole_list(project: Project) -> None:
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: project.http.get("/changes").json(), range(6)))
+    assert [len(items) for items in answers] == [33] * 6
+    assert all(items == answers[0] for items in answers)
 
 
 def test_an_unknown_lifecycle_is_400(project: Project) -> None:
