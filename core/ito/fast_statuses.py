@@ -3,24 +3,21 @@
 A list row needs only the statuses, in order. For files without fenced code blocks (the
 shape every tool writes) one regex pass finds the lines that can matter — headings and
 bullet lines — and a tight loop applies the same rules as the full parsers
-(`tasks_enhanced`, `tasks_checkbox`), sharing their patterns. Files with fences return None
-and take the full path. The property tests hold both equal on arbitrary input.
+(`tasks_enhanced`, `tasks_checkbox`), with patterns that match what theirs match on those
+lines but cost less. Files with fences return None and take the full path. The property
+tests hold both equal on arbitrary input.
+
+A first listing runs this for every change (100,000 on a big first start): on the
+generated files it takes 37 us for an enhanced tasks.md and 7.6 us for a checkbox one,
+where the full parsers' own patterns took 50 and 12.6.
 """
 
 from __future__ import annotations
 
 import re
 
-from core.ito.tasks_checkbox import CHECKBOX, MARKERS
-from core.ito.tasks_enhanced import (
-    CHECKPOINT_HEADING,
-    FIELD_LINE,
-    LABELS,
-    STATUS_VALUE,
-    TASK_HEADING,
-    is_enhanced_marker,
-    is_heading,
-)
+from core.ito.tasks_checkbox import MARKERS
+from core.ito.tasks_enhanced import LABELS, is_enhanced_marker, is_heading
 from core.models.changes import TaskStatus
 
 # The lines that can matter, found by the regex engine rather than a loop over every line:
@@ -30,7 +27,17 @@ from core.models.changes import TaskStatus
 # to the next newline instead of trying every character, which halved the time (13.8 to
 # 7.1 us, and 11.3 to 3.7, on a generated tasks.md).
 _HEADING_OR_STATUS = re.compile(r"\n([^\S\n]*(?:#|[*-][^\n]*Status)[^\n]*)")
-_CHECKBOX_LINE = re.compile(r"\n([^\S\n]*[*-] \[[^\n]*)")
+# A checkbox line's marker: what CHECKBOX matches after `str.lstrip` (`[^\S\n]` is the
+# whitespace it strips), without a Python call a line.
+_CHECKBOX_MARKER = re.compile(r"\n[^\S\n]*[*-] \[([ xX~>])\] ")
+# On a stripped line (no newline, no whitespace at either end) this matches exactly where
+# TASK_HEADING or CHECKPOINT_HEADING does, in one call and without their lazy groups (a
+# checkpoint heading is a task heading too, "Checkpoint" standing for the id): 0.22 us a
+# task heading instead of 1.05.
+_OPENS_TASK = re.compile(r"###\s+[^:]+:\s+.+")
+# A FIELD_LINE whose name, stripped, is "Status" (the name cannot hold a "*"); group 1 is
+# the value.
+_STATUS_FIELD = re.compile(r"[-*]\s+\*\*\s*Status\s*\*\*:(.*)")
 
 
 def fast_statuses(normalized: str) -> list[TaskStatus] | None:
@@ -38,52 +45,38 @@ def fast_statuses(normalized: str) -> list[TaskStatus] | None:
     if "```" in normalized or "~~~" in normalized:
         return None
     text = "\n" + normalized
-    lines = _HEADING_OR_STATUS.findall(text)
-    enhanced = any(
-        stripped[0] == "#" and is_enhanced_marker(stripped)
-        for stripped in (line.strip() for line in lines)
-    )
-    if enhanced:
+    lines = [line.strip() for line in _HEADING_OR_STATUS.findall(text)]
+    if any(line[0] == "#" and is_enhanced_marker(line) for line in lines):
         return _enhanced(lines)
-    return _checkbox(_CHECKBOX_LINE.findall(text))
-
-
-def _checkbox(lines: list[str]) -> list[TaskStatus]:
-    statuses: list[TaskStatus] = []
-    for line in lines:
-        match = CHECKBOX.match(line.lstrip())
-        if match is not None:
-            statuses.append(MARKERS[match[1]])
-    return statuses
+    return [MARKERS[marker] for marker in _CHECKBOX_MARKER.findall(text)]
 
 
 def _enhanced(lines: list[str]) -> list[TaskStatus]:
+    """Statuses from the stripped heading and Status lines of an enhanced file."""
     statuses: list[TaskStatus] = []
     in_task = False  # inside a task's field list (no heading since its own)
     label: str | None = None
     for line in lines:
-        stripped = line.strip()
-        if stripped[0] == "#":
-            if not is_heading(stripped):
+        if line[0] == "#":
+            if not is_heading(line):
                 continue
             if in_task:
                 statuses.append(LABELS.get(label or "", TaskStatus.PENDING))
                 in_task = False
             # Only a `### ` heading can open a task or checkpoint (waves and `## Checkpoints`
-            # never do): tested first, it spares the other headings their regexes, and the
-            # task pattern, far the commoner, goes before the checkpoint one.
-            if stripped.startswith("###") and (
-                TASK_HEADING.fullmatch(stripped) is not None
-                or CHECKPOINT_HEADING.fullmatch(stripped) is not None
-            ):
+            # never do): tested first, it spares the other headings the regex.
+            if line.startswith("###") and _OPENS_TASK.fullmatch(line) is not None:
                 in_task, label = True, None
             continue
         if not in_task or label is not None:
             continue
-        field = FIELD_LINE.fullmatch(stripped)
-        if field is not None and field[1].strip() == "Status":
-            value = STATUS_VALUE.fullmatch(field[2].strip())
-            label = value[2] if value is not None else field[2].strip()
+        field = _STATUS_FIELD.fullmatch(line)
+        if field is not None:
+            # STATUS_VALUE's second group: the value without a leading `[c]` mark.
+            value = field[1].strip()
+            if len(value) >= 3 and value[0] == "[" and value[2] == "]":
+                value = value[3:].lstrip()
+            label = value
     if in_task:
         statuses.append(LABELS.get(label or "", TaskStatus.PENDING))
     return statuses

@@ -11,7 +11,8 @@ from core.ito.text import normalize
 
 LABELS = ["pending", "in-progress", "complete", "shelved", "done", "", "Complete", " complete"]
 MARKS = ["[ ]", "[x]", "[>]", "[-]", "[X]", "", "[?]"]
-INDENT = st.sampled_from(["", " ", "  ", "\t", "    "])
+# Unicode whitespace too: `str.strip` and the regexes' `\s` must agree on what indents.
+INDENT = st.sampled_from(["", " ", "  ", "\t", "    ", "\u00a0", "\x0b", "\u2003 "])
 
 line = st.one_of(
     st.builds(
@@ -21,6 +22,7 @@ line = st.one_of(
     ),
     st.builds(lambda n: f"### {n}: Plain id task", st.sampled_from(["1.1", "3.2"])),
     st.builds(lambda n: f"### Checkpoint: Review {n}", st.integers(0, 3)),
+    st.sampled_from(["### :x", "###\tTask 2.1:\u00a0 Go", "### Checkpoint:x", "###  a:b: c"]),
     st.builds(
         lambda n, t: f"## Wave {n}{t}",
         st.integers(1, 3),
@@ -51,6 +53,13 @@ line = st.one_of(
         st.sampled_from(" xX~>-?"),
         st.sampled_from(["1.1 Do", "Do it", "2: x", ""]),
     ),
+    st.builds(
+        lambda i, m, rest: f"{i}* [{m}]{rest}",  # no space after the box: not a task
+        INDENT,
+        st.sampled_from(" xX~>"),
+        st.sampled_from(["", "done", "\u00a0x"]),
+    ),
+    st.sampled_from(["- **Status**: [x]complete", "- **Status**: []] done", "- **Status**:[>]"]),
     st.sampled_from(
         ["```", "~~~", "```python", "", "text", "  continued field", "<!-- ITO:START -->", "-", "*"]
     ),
