@@ -101,7 +101,7 @@ async def test_the_periodic_refresh_skips_while_a_load_runs(
         assert not screen._reload_queued
 
 
-async def test_the_periodic_refresh_waits_twice_as_long_as_the_last_load_took(
+async def test_the_periodic_refresh_waits_nine_times_as_long_as_the_last_load_took(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with settled_screen(make_app, monkeypatch) as (pilot, screen, started):
@@ -109,11 +109,11 @@ async def test_the_periodic_refresh_waits_twice_as_long_as_the_last_load_took(
         monkeypatch.setattr("tui.screens.base.time", clock)
         # The last load took 10 s and ended at 1000 s.
         screen._load_ended_at, screen._last_load_s = 1000.0, 10.0
-        clock.now = 1019.0
+        clock.now = 1089.0
         screen.auto_refresh()
         await settle(pilot)
         assert started == []
-        clock.now = 1021.0
+        clock.now = 1091.0
         screen.auto_refresh()
         await settle(pilot)
         assert started == ["changes"]
