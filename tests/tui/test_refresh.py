@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import AppFactory
+from core.models.leases import Lease
+from tests.tui.conftest import NOW, AppFactory
 from tui.screens.base import ModeScreen
 from tui.screens.changes import ChangesData, ChangesScreen
 from tui.screenshots import settle
@@ -128,3 +130,70 @@ async def test_ctrl_r_during_a_load_loads_again_after_it(
         screen._load_ended()
         await settle(pilot)
         assert started == ["changes"]
+
+
+def fake_lease(change_id: str) -> Lease:
+    return Lease(change_id=change_id, holder="ghost@nowhere", expires_at=NOW + timedelta(hours=1))
+
+
+def a_free_change(screen: ChangesScreen) -> str:
+    assert screen.data is not None
+    return next(row.id for row in screen.data.rows if row.holder is None)
+
+
+def holder_of(screen: ChangesScreen, change_id: str) -> str | None:
+    assert screen.data is not None
+    return next(row.holder for row in screen.data.rows if row.id == change_id)
+
+
+@contextlib.asynccontextmanager
+async def between_loads(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Pilot[None], ChangesScreen, list[str]]]:
+    """The Changes screen 5 s after a 10 s load: the next full load is not due yet."""
+    async with settled_screen(make_app, monkeypatch) as (pilot, screen, started):
+        assert isinstance(screen, ChangesScreen)
+        clock = FakeTime(1005.0)
+        monkeypatch.setattr("tui.screens.base.time", clock)
+        screen._load_ended_at, screen._last_load_s = 1000.0, 10.0
+        yield pilot, screen, started
+
+
+async def test_between_folder_checks_a_lease_taken_elsewhere_shows_in_the_holder_column(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with between_loads(make_app, monkeypatch) as (pilot, screen, started):
+        change_id = a_free_change(screen)
+        screen.service.backend.claim(change_id, "agent-7@elsewhere", 600)
+        screen.auto_refresh()
+        await settle(pilot)
+        assert started == []  # the folders were not checked again
+        assert holder_of(screen, change_id) == "agent-7@elsewhere"
+
+
+async def test_between_folder_checks_unchanged_leases_leave_the_rows_alone(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with between_loads(make_app, monkeypatch) as (pilot, screen, started):
+        shown = screen.data
+        screen.auto_refresh()
+        await settle(pilot)
+        assert started == []
+        assert screen.data is shown
+
+
+async def test_leases_fetched_before_a_load_began_are_not_shown_after_it(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with between_loads(make_app, monkeypatch) as (pilot, screen, _started):
+        listed, loads_before = screen._listed, screen.loads_started
+        assert listed is not None
+        change_id = a_free_change(screen)
+        stale = screen._joined(
+            listed.lifecycle, listed.changes, {**listed.leases, change_id: fake_lease(change_id)}
+        )
+        screen.refresh_data()
+        await settle(pilot)
+        screen._show_leases(listed, stale, loads_before)
+        assert screen.data is not stale
+        assert holder_of(screen, change_id) is None

@@ -58,6 +58,7 @@ class ModeScreen(Screen[None], Generic[T]):
         self.data: T | None = None
         self._reload_queued = False
         self._load_started = self._load_ended_at = self._last_load_s = 0.0
+        self.loads_started = 0  # so that work begun before a load can tell it came after
         self.palette = Palette()
 
     @property
@@ -111,6 +112,7 @@ class ModeScreen(Screen[None], Generic[T]):
 
     def _start_load(self) -> None:
         self.loading_data = True
+        self.loads_started += 1
         self._load_started = time.monotonic()
         self._load_worker()
 
@@ -122,8 +124,13 @@ class ModeScreen(Screen[None], Generic[T]):
         if self.loading_data:
             return
         if time.monotonic() - self._load_ended_at < AUTO_REFRESH_RATIO * self._last_load_s:
+            self.refresh_between_loads()
             return
         self.refresh_data()
+
+    def refresh_between_loads(self) -> None:
+        """A periodic refresh while the next full load is not due. A screen whose load
+        joins a cheap part to a costly one refreshes the cheap part here."""
 
     def _load_ended(self) -> None:
         self.loading_data = False

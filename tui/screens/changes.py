@@ -95,6 +95,15 @@ HINTS = Text.assemble(
 
 
 @dataclass(frozen=True, slots=True)
+class _Listed:
+    """The last complete listing shown, and the leases its rows were joined with."""
+
+    lifecycle: LifecycleFilter
+    changes: list[ChangeSummary]
+    leases: dict[str, Lease]
+
+
+@dataclass(frozen=True, slots=True)
 class ChangesData:
     """What one load produced: the rows and the counts the summary line shows."""
 
@@ -222,6 +231,7 @@ class ChangesScreen(ModeScreen[ChangesData]):
         self.lifecycle = LifecycleFilter.ACTIVE
         # Only the load worker touches this (one load runs at a time).
         self._module_names: dict[str, str] = {}
+        self._listed: _Listed | None = None
         # A change to put the cursor on once it shows up (allocate, palette jump).
         self._pending_key: str | None = None
         self._detail_timer: Timer | None = None
@@ -406,7 +416,9 @@ class ChangesScreen(ModeScreen[ChangesData]):
                 if worker.is_cancelled:
                     raise LoadCancelled
                 if listing.complete:
-                    return self._data(lifecycle, listing.changes, leases, progress=None)
+                    data = self._data(lifecycle, listing.changes, leases, progress=None)
+                    self._listed = _Listed(lifecycle, listing.changes, leases)
+                    return data
                 checking = checking or listing.total == 0
                 progress = (listing.scanned, listing.total)
                 # A start of a big workspace: show the cached or scanned part at once, then
@@ -433,6 +445,35 @@ class ChangesScreen(ModeScreen[ChangesData]):
             listings.close()
         raise QuarterdeckError("the backend ended the changes listing before it was complete")
 
+    def refresh_between_loads(self) -> None:
+        # Between two checks of every folder (about 40 s apart at 100,000 changes, see
+        # AUTO_REFRESH_RATIO) the leases still refresh every interval: who holds what is
+        # one cheap query, and the holder column must not wait for the folders.
+        if self._listed is not None and self._listed.lifecycle == self.lifecycle:
+            self._refresh_leases(self._listed, self.loads_started)
+
+    @work(thread=True, exclusive=True, group="leases", exit_on_error=False)
+    def _refresh_leases(self, listed: _Listed, loads_started: int) -> None:
+        try:
+            leases = {
+                lease.change_id: lease for lease in self.service.list_leases(include_expired=True)
+            }
+        except QuarterdeckError:
+            return  # the next full load reports what is wrong, and keeps retrying
+        if leases == listed.leases:
+            return
+        data = self._joined(listed.lifecycle, listed.changes, leases)
+        self.app.call_from_thread(
+            self._show_leases, replace(listed, leases=leases), data, loads_started
+        )
+
+    def _show_leases(self, listed: _Listed, data: ChangesData, loads_started: int) -> None:
+        # A load begun since shows newer rows (or is about to): these would undo them.
+        if self.loads_started != loads_started or self.loading_data:
+            return
+        self._listed = listed
+        self._show_data(data)
+
     def _show_progress(self, progress: tuple[int, int]) -> None:
         if self.data is not None and self.data.progress is not None:
             self.data = replace(self.data, progress=progress)
@@ -456,6 +497,18 @@ class ChangesScreen(ModeScreen[ChangesData]):
         ):
             names = self.service.module_names()
             self._module_names = {key: f"{key} {name}" for key, name in names.items()}
+        return self._joined(lifecycle, changes, leases, progress, expected, checking)
+
+    def _joined(
+        self,
+        lifecycle: LifecycleFilter,
+        changes: list[ChangeSummary],
+        leases: dict[str, Lease],
+        progress: tuple[int, int] | None = None,
+        expected: int = 0,
+        checking: bool = False,
+    ) -> ChangesData:
+        """The rows: the changes joined with their leases and module names."""
         rows = build_rows(changes, leases, self._module_names, self.service.holder)
         now = self.now()
         held = [row for row in rows if row.expires_at is not None]
