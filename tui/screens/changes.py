@@ -401,9 +401,7 @@ class ChangesScreen(ModeScreen[ChangesData]):
 
     def load(self) -> ChangesData:
         lifecycle = self.lifecycle
-        leases = {
-            lease.change_id: lease for lease in self.service.list_leases(include_expired=True)
-        }
+        leases = self._leases()
         worker = get_current_worker()
         shown_at = 0.0
         rows_due = 0.0  # when a growing listing's rows may be shown again
@@ -445,6 +443,10 @@ class ChangesScreen(ModeScreen[ChangesData]):
             listings.close()
         raise QuarterdeckError("the backend ended the changes listing before it was complete")
 
+    def _leases(self) -> dict[str, Lease]:
+        """Every lease by change id, expired ones too (the table counts them)."""
+        return {lease.change_id: lease for lease in self.service.list_leases(include_expired=True)}
+
     def refresh_between_loads(self) -> None:
         # Between two checks of every folder (about 40 s apart at 100,000 changes, see
         # AUTO_REFRESH_RATIO) the leases still refresh every interval: who holds what is
@@ -455,9 +457,7 @@ class ChangesScreen(ModeScreen[ChangesData]):
     @work(thread=True, exclusive=True, group="leases", exit_on_error=False)
     def _refresh_leases(self, listed: _Listed, loads_started: int) -> None:
         try:
-            leases = {
-                lease.change_id: lease for lease in self.service.list_leases(include_expired=True)
-            }
+            leases = self._leases()
         except QuarterdeckError:
             return  # the next full load reports what is wrong, and keeps retrying
         if leases == listed.leases:
