@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+import core.ito.workspace as workspace_module
 from core.ito.modules import parse_module_md, parse_module_yaml_description
 from core.models.changes import ModuleSummary, SpecSummary
 from core.models.errors import InvalidInput, NotFound, ParseError
@@ -56,6 +60,64 @@ def test_a_sub_module_counts_its_own_changes_and_the_module_counts_all(build: Bu
     build.change("024-03_plain")
     counts = {m.id: m.change_count for m in build.workspace().list_modules()}
     assert counts == {"024": 2, "024.01": 1}
+
+
+def _age(*folders: Path, seconds: float = 60.0) -> None:
+    """Set the folders' mtimes into the past, as folders left alone for a while have."""
+    for folder in folders:
+        stamp = folder.stat().st_mtime - seconds
+        os.utime(folder, (stamp, stamp))
+
+
+def test_counts_are_not_made_again_while_the_changes_folders_are_unchanged(
+    build: Builder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build.module("024_ito-backend")
+    build.change("024-01_a")
+    build.change("024-02_b", archived=True)
+    changes = build.ito_dir / "changes"
+    _age(changes, changes / "archive")
+    workspace = build.workspace()
+    first = workspace.list_modules()
+    listed: list[Path] = []
+    monkeypatch.setattr(workspace_module, "active_folders", lambda d: listed.append(d) or [])
+    assert workspace.list_modules() == first
+    assert listed == []
+
+
+def test_a_change_added_after_a_count_is_counted(build: Builder) -> None:
+    build.module("024_ito-backend")
+    build.change("024-01_a")
+    changes = build.ito_dir / "changes"
+    _age(changes)
+    workspace = build.workspace()
+    assert workspace.list_modules()[0].change_count == 1
+    build.change("024-02_b")
+    assert workspace.list_modules()[0].change_count == 2
+
+
+def test_an_archived_change_removed_after_a_count_is_not_counted(build: Builder) -> None:
+    build.module("024_ito-backend")
+    build.change("024-01_a", archived=True)
+    archive = build.ito_dir / "changes" / "archive"
+    _age(archive.parent, archive)
+    workspace = build.workspace()
+    assert workspace.list_modules()[0].change_count == 1
+    shutil.rmtree(archive / "024-01_a")
+    assert workspace.list_modules()[0].change_count == 0
+
+
+def test_a_count_of_a_just_changed_folder_is_made_again_next_time(build: Builder) -> None:
+    # Two changes within one mtime tick leave the folder's mtime where the first put it.
+    build.module("024_ito-backend")
+    build.change("024-01_a")
+    changes = build.ito_dir / "changes"
+    workspace = build.workspace()
+    tick = changes.stat().st_mtime_ns
+    assert workspace.list_modules()[0].change_count == 1
+    build.change("024-02_b")
+    os.utime(changes, ns=(tick, tick))
+    assert workspace.list_modules()[0].change_count == 2
 
 
 def test_module_detail_reads_module_md(build: Builder) -> None:
