@@ -19,13 +19,23 @@ server_list_changes_N_clients
                   (seconds at 100,000); requests that arrive during a check share the next
                   one (core/server/shared_call.py).
 
-Usage: python bench/bench_server.py [--quick] [--listing-only]
+app_over_server_100k_{uncached,cached}
+                  The dashboard (bench/app_probe.py, a fresh process per sample, as bench/run.py
+                  runs it) over this server's LISTED_CHANGES-change project: launch to the first
+                  frame with rows (`value`) and to the frame with every row and the load
+                  finished (`full_s`). `uncached`: the user's cache folder empty, so the first
+                  rows are the server's answer; `cached`: right after an uncached run, so the
+                  dashboard shows the rows it kept from that answer first
+                  (core/store/listing_cache.py). Medians over rounds of one of each.
+
+Usage: python bench/bench_server.py [--quick] [--listing-only | --app-only]
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -176,7 +186,40 @@ def measure_listing(url: str, clients: int, rounds: int) -> dict[str, Any]:
     }
 
 
-def run(quick: bool, listing_only: bool = False) -> dict[str, Any]:
+def app_over_server(url: str, folder: Path, rounds: int) -> dict[str, Any]:
+    """The dashboard over the server, without and then with its cached listing."""
+    # Imported here: bench/run.py's AppProbe, as every other app measure uses it.
+    from bench.run import AppProbe
+
+    client = folder / "client"
+    client.mkdir()
+    (client / "quarterdeck.toml").write_text(
+        f'backend = "remote"\nurl = "{url}"\nproject = "{ORG}/{LISTED_REPO}"\ntoken = "{ADMIN}"\n'
+    )
+    cache = folder / "cache"
+    probe = AppProbe()
+    probe.env["XDG_CACHE_HOME"] = str(cache)
+    samples: dict[str, list[dict[str, Any]]] = {"uncached": [], "cached": []}
+    for _ in range(rounds):
+        shutil.rmtree(cache, ignore_errors=True)
+        for kind in ("uncached", "cached"):
+            result = probe.run(client, LISTED_CHANGES, timeout=300)
+            if "error" in result:
+                raise RuntimeError(f"app over the server ({kind}): {result['error']}")
+            samples[kind].append(result)
+    return {
+        f"app_over_server_100k_{kind}": {
+            "value": round(statistics.median(r["first_rows_s"] for r in results), 3),
+            "unit": "s",
+            "full_s": round(statistics.median(r["full_s"] for r in results), 3),
+            "rounds": rounds,
+            "first_rows_s": [round(r["first_rows_s"], 3) for r in results],
+        }
+        for kind, results in samples.items()
+    }
+
+
+def run(quick: bool, listing_only: bool = False, app_only: bool = False) -> dict[str, Any]:
     duration_s = 2.0 if quick else 6.0
     rounds = 1 if quick else 3
     results: dict[str, Any] = {}
@@ -187,6 +230,9 @@ def run(quick: bool, listing_only: bool = False) -> dict[str, Any]:
         (data_dir / "projects" / ORG / LISTED_REPO).symlink_to(listed.resolve())
         process, url = start_server(data_dir, Path(folder) / "server.log")
         try:
+            if app_only:
+                list_at_once(url, 1)  # untimed: opens the project, makes its index warm
+                return app_over_server(url, Path(folder), rounds)
             if not listing_only:
                 # One untimed round first: the server opens the project and its database.
                 measure(url, ids, 1, 0.3)
@@ -204,4 +250,12 @@ def run(quick: bool, listing_only: bool = False) -> dict[str, Any]:
 
 if __name__ == "__main__":
     options = sys.argv[1:]
-    print(json.dumps(run(quick="--quick" in options, listing_only="--listing-only" in options)))
+    print(
+        json.dumps(
+            run(
+                quick="--quick" in options,
+                listing_only="--listing-only" in options,
+                app_only="--app-only" in options,
+            )
+        )
+    )

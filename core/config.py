@@ -41,6 +41,12 @@ def user_state_dir() -> Path:
     return Path(base) / "quarterdeck"
 
 
+def user_cache_dir() -> Path:
+    """Where a remote backend keeps its last listings (XDG cache dir)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "quarterdeck"
+
+
 def _has_tool_table(pyproject: Path) -> bool:
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ from typing import Literal
 
 from core.backends.base import Backend, BackendInfo, Health, ReleaseGraphView
 from core.backends.local import LocalBackend, LocalPaths
-from core.config import Settings, load_settings
+from core.config import Settings, load_settings, user_cache_dir
 from core.ito.workspace import ItoWorkspace
 from core.models.backlog import BacklogItem, Decision, DecisionRecord
 from core.models.backups import (
@@ -416,6 +416,7 @@ def open_service(settings: Settings, clock: Clock = system_clock) -> Service:
     if settings.backend == "remote":
         # Imported only here: local use never pays for loading httpx.
         from core.backends.remote import RemoteBackend
+        from core.store.listing_cache import ListingCache
 
         org, repo = settings.project_parts()
         backend = RemoteBackend(
@@ -425,6 +426,9 @@ def open_service(settings: Settings, clock: Clock = system_clock) -> Service:
             token=settings.resolved_token(),
             timeout_s=settings.timeout_ms / 1000,
             max_retries=settings.max_retries,
+            listing_cache=ListingCache(
+                user_cache_dir() / "listings", settings.url, f"{org}/{repo}"
+            ),
         )
     else:
         # The store's own configuration applies to the store (its backups, its graph...).

@@ -9,9 +9,11 @@ backup or backlog routes: those answer with a plain "not supported here" error).
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Generator
-from typing import Any, Literal
+from concurrent.futures import Future
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -55,12 +57,15 @@ from core.models.events import AuditEvent, EventBatch, EventIngestResult
 from core.models.leases import AllocateResult, Lease, ReleaseResult
 from core.models.releases import ReleaseRequest, Run, RunProgress, SequencePlan
 from core.models.sync import ArchiveResult, ArtifactBundle, PushResult
+from core.store.change_index import HEAD_ROWS
+from core.store.listing_cache import ListingCache
 
 _REVISION_CONFLICT = re.compile(
     r"revision conflict for '(?P<id>[^']*)': local=(?P<local>.*), server=(?P<server>.*)$"
 )
 RETRY_STATUSES = frozenset({502, 503, 504})
 Route = Literal["ito", "lease", "quarterdeck"]
+T = TypeVar("T")
 
 
 class RemoteBackend:
@@ -75,6 +80,7 @@ class RemoteBackend:
         max_retries: int = 3,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        listing_cache: ListingCache | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.org = org
@@ -91,6 +97,10 @@ class RemoteBackend:
         self._project = f"/projects/{quote(org, safe='')}/{quote(repo, safe='')}"
         self._max_retries = max_retries
         self._sleep = sleep
+        self._listing_cache = listing_cache
+        # Lifecycles listed by the server in this process: later listings (refreshes) go
+        # straight to it, the rows shown being newer than the cached ones.
+        self._listed: set[LifecycleFilter] = set()
 
     @property
     def info(self) -> BackendInfo:
@@ -180,8 +190,19 @@ class RemoteBackend:
     def stream_changes(
         self, lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE
     ) -> Generator[ChangeListing, None, None]:
-        # The API has no partial listings: one request, one complete answer.
-        changes = self.list_changes(lifecycle)
+        # The API has no partial listings: one request, one complete answer. While it is
+        # under way, on the first listing of a lifecycle, the rows the server gave last
+        # time, if cached.
+        cache = self._listing_cache
+        if cache is not None and lifecycle not in self._listed:
+            answer = _started(lambda: self.list_changes(lifecycle))
+            yield from _cached_listings(cache, lifecycle)
+            changes = answer.result()
+        else:
+            changes = self.list_changes(lifecycle)
+        self._listed.add(lifecycle)
+        if cache is not None:
+            cache.save(lifecycle, changes)
         yield ChangeListing(changes, complete=True, scanned=len(changes), total=len(changes))
 
     def list_changes(
@@ -475,6 +496,36 @@ class RemoteBackend:
         return RunProgress.model_validate(
             self._release("GET", f"/runs/{_seg(run_id)}", idempotent=True)
         )
+
+
+def _started(call: Callable[[], T]) -> Future[T]:
+    """`call()` under way on a thread of its own. A daemon thread: a dashboard quitting
+    while the server still works on a big listing does not wait for its answer."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(call())
+        except BaseException as error:
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="remote-listing", daemon=True).start()
+    return future
+
+
+def _cached_listings(
+    cache: ListingCache, lifecycle: LifecycleFilter
+) -> Generator[ChangeListing, None, None]:
+    """The cached rows as a local start shows its index: a big listing's first screenful,
+    then every row, neither complete (the server's answer is still to come)."""
+    cached = cache.load(lifecycle)
+    if cached is None:
+        return
+    if cached.count > HEAD_ROWS and (head := cached.head()):
+        yield ChangeListing(head, complete=False, expected=cached.count)
+    if rows := cached.rows():
+        cache.remember(lifecycle, rows)
+        yield ChangeListing(rows, complete=False)
 
 
 def _seg(value: str) -> str:

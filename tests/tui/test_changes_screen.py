@@ -25,6 +25,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Input, Markdown, Static, TabbedContent
 
+from core.backends.base import BackendInfo
 from core.demo import DEMO_HOLDER
 from core.ito.workspace import ItoWorkspace
 from core.models.changes import (
@@ -38,6 +39,7 @@ from core.models.changes import (
     Wave,
 )
 from core.models.errors import BackendUnavailable
+from core.service import Service
 from core.timeutil import fixed_clock
 from tests.tui.conftest import NOW, AppFactory
 from tui.app import QuarterdeckApp
@@ -252,9 +254,17 @@ def five_rows_then_all(
     everything: list[ChangeSummary], finish: threading.Event
 ) -> Callable[[LifecycleFilter], Iterator[ChangeListing]]:
     """A first start's stream: five folders of 33 read, then (once `finish` is set) all."""
+    five = ChangeListing(everything[:5], complete=False, scanned=5, total=len(everything))
+    return first_then_all(five, everything, finish)
+
+
+def first_then_all(
+    first: ChangeListing, everything: list[ChangeSummary], finish: threading.Event
+) -> Callable[[LifecycleFilter], Iterator[ChangeListing]]:
+    """A stream of `first`, then (once `finish` is set) the complete listing."""
 
     def stream(lifecycle: LifecycleFilter = LifecycleFilter.ACTIVE) -> Iterator[ChangeListing]:
-        yield ChangeListing(everything[:5], complete=False, scanned=5, total=len(everything))
+        yield first
         finish.wait(10)
         yield ChangeListing(everything, complete=True, scanned=33, total=33)
 
@@ -367,6 +377,29 @@ async def test_a_big_index_shows_a_screenful_then_every_cached_row_at_once(
 
         assert "Active · 5 changes" in screenful and "loading 33 cached rows…" in screenful
         assert "Active · 33 changes" in cached and "checking folders…" in cached
+
+
+async def test_rows_kept_from_a_servers_last_answer_say_the_server_is_being_asked(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = BackendInfo(kind="remote", location="http://qd.example:9010", project="acme/demo")
+    monkeypatch.setattr(Service, "info", property(lambda service: remote))
+    app = make_app()
+    everything = app.service.list_changes()
+    finish = threading.Event()
+    kept_rows = ChangeListing(everything, complete=False)
+    listing_from(app, first_then_all(kept_rows, everything, finish))
+    async with app.run_test(size=SIZE) as pilot:
+        try:
+            await wait_for_rows(pilot, app)
+            kept = summary_of(app)
+        finally:
+            finish.set()
+        await settle(pilot)
+
+        assert "Active · 33 changes" in kept
+        assert "last known rows, asking the server…" in kept
+        assert "asking the server" not in summary_of(app)
 
 
 def a_check_that_never_ends(

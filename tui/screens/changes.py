@@ -568,12 +568,16 @@ class ChangesScreen(ModeScreen[ChangesData]):
             summary.append(f" · sort: {table.sort_column} {arrow}", style="dim")
         if data.progress is not None:
             scanned, total = data.progress
-            # total is 0 while a cached listing is being checked against the folders.
+            # total is 0 while cached rows are being checked (against the folders or the
+            # server).
             if data.expected:
                 reading = f"loading {data.expected:,} cached rows"
             elif total:
                 verb = "checking" if data.checking else "reading"
                 reading = f"{verb} folders {scanned:,} of {total:,}"
+            elif self.service.info.kind == "remote":
+                # Rows from the last answer, kept on disk, until the server answers again.
+                reading = "last known rows, asking the server"
             else:
                 reading = "checking folders"
             summary.append(f" · {reading}…", style=f"italic {self.palette.warning}")
