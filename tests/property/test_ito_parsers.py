@@ -226,6 +226,14 @@ def test_every_id_of_the_grammar_parses_and_spells_back(text: str) -> None:
 
 
 @SETTINGS
+@given(st.text(alphabet=st.sampled_from("ab-_ \t\u00a0\u2003\x1c.0"), max_size=30))
+def test_humanize_is_the_names_words_joined_by_single_spaces(name: str) -> None:
+    words = [part for part in re.split(r"[-_\s]+", name) if part]
+    sentence = " ".join(words)
+    assert humanize(name) == sentence[:1].upper() + sentence[1:]
+
+
+@SETTINGS
 @given(st.text(max_size=40))
 def test_the_other_id_helpers_answer_any_text(text: str) -> None:
     humanize(text)

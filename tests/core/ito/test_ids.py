@@ -144,6 +144,14 @@ def test_humanize_falls_back_to_the_whole_folder_name() -> None:
     assert humanize("add-update-command") == "Add update command"
 
 
+def test_humanize_joins_words_across_runs_of_separators_and_drops_them_at_the_ends() -> None:
+    assert humanize("_-add__state - \tapi-_") == "Add state api"
+
+
+def test_humanize_of_separators_alone_is_empty() -> None:
+    assert humanize("-_ \n") == ""
+
+
 def test_a_module_folder_is_number_then_name() -> None:
     assert parse_module_folder("024_ito-backend") == ("024", "ito-backend")
 
