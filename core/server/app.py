@@ -28,6 +28,7 @@ from core.models.events import EventBatch
 from core.models.releases import ReleaseRequest
 from core.models.sync import ArtifactBundle
 from core.server.auth import Scope, authorize
+from core.server.compressed import EncodedBody, accepts_gzip
 from core.server.projects import ProjectRegistry, check_name
 from core.server.settings import ServerSettings
 from core.timeutil import Clock, system_clock
@@ -237,16 +238,24 @@ def list_changes(
 ) -> Response:
     wanted = lifecycle_of(lifecycle)
 
-    def listing_body() -> bytes:
+    def listing_body() -> EncodedBody:
         # Encoded once for every request sharing the listing, as JSONResponse encodes.
         items = [change.api_dict() for change in backend.list_changes(wanted)]
-        return json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
+        return EncodedBody(json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode())
 
     registry: ProjectRegistry = request.app.state.registry
     # A big project's listing checks every folder for seconds: requests that come while
     # one runs share the next (SharedCall says why not the one running).
     shared = registry.shared((org, repo, "changes", wanted.value), listing_body)
-    return Response(shared(), media_type="application/json")
+    body = shared()
+    vary = {"Vary": "Accept-Encoding"}
+    if accepts_gzip(request.headers.get("accept-encoding")):
+        return Response(
+            body.gzipped(),
+            media_type="application/json",
+            headers={**vary, "Content-Encoding": "gzip"},
+        )
+    return Response(body.raw, media_type="application/json", headers=vary)
 
 
 @router.get(PROJECT + "/changes/{change_id}")

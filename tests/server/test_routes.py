@@ -124,6 +124,23 @@ def test_listings_asked_for_at_once_each_get_the_whole_list(project: Project) ->
     assert all(items == answers[0] for items in answers)
 
 
+def test_a_client_that_accepts_gzip_gets_the_listing_gzipped(project: Project) -> None:
+    gzipped = project.http.get("/changes", headers={"Accept-Encoding": "gzip"})
+    plain = project.http.get("/changes", headers={"Accept-Encoding": "identity"})
+
+    assert gzipped.headers["content-encoding"] == "gzip"
+    assert gzipped.json() == plain.json()
+    assert len(gzipped.json()) == 33
+
+
+def test_a_client_that_does_not_accept_gzip_gets_the_listing_as_is(project: Project) -> None:
+    response = project.http.get("/changes", headers={"Accept-Encoding": "identity"})
+
+    assert "content-encoding" not in response.headers
+    assert response.headers["vary"] == "Accept-Encoding"
+    assert len(json.loads(response.content)) == 33
+
+
 def test_an_unknown_lifecycle_is_400(project: Project) -> None:
     response = project.http.get("/changes", params={"lifecycle": "deleted"})
     assert ito_error(response) == {
