@@ -141,6 +141,21 @@ def test_a_client_that_does_not_accept_gzip_gets_the_listing_as_is(project: Proj
     assert len(json.loads(response.content)) == 33
 
 
+def test_a_big_answer_of_another_route_comes_gzipped_too(project: Project) -> None:
+    gzipped = project.http.get("/backlog", headers={"Accept-Encoding": "gzip"})
+    plain = project.http.get("/backlog", headers={"Accept-Encoding": "identity"})
+
+    assert gzipped.headers["content-encoding"] == "gzip"
+    assert gzipped.json() == plain.json() != []
+
+
+def test_a_small_answer_goes_as_it_is(project: Project) -> None:
+    response = project.http.get("/leases", headers={"Accept-Encoding": "gzip"})
+
+    assert response.json() == []
+    assert "content-encoding" not in response.headers
+
+
 def test_an_unknown_lifecycle_is_400(project: Project) -> None:
     response = project.http.get("/changes", params={"lifecycle": "deleted"})
     assert ito_error(response) == {
