@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from core.backends.remote import RemoteBackend
 from core.config import discover_workspace, load_settings
+from core.models.changes import LifecycleFilter
 from core.models.errors import InvalidInput, ParseError
+from core.service import open_service
 
 
 @pytest.fixture(autouse=True)
@@ -365,3 +368,18 @@ def test_the_aristo_root_is_found_from_the_workspace_when_not_configured(tmp_pat
     workspace = tmp_path / "ws"
     write(workspace / "quarterdeck.toml", "")
     assert load_settings(workspace).aristo_path() == tmp_path.resolve()
+
+
+def test_a_remote_backend_keeps_its_listings_in_the_users_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write(tmp_path / "ws" / "quarterdeck.toml", 'backend = "remote"\nproject = "acme/demo"\n')
+    backend = open_service(load_settings(tmp_path / "ws")).backend
+    assert isinstance(backend, RemoteBackend)
+    backend.close()
+
+    assert backend._listing_cache is not None
+    assert backend._listing_cache.path(LifecycleFilter.ACTIVE).parent == (
+        tmp_path / "cache" / "quarterdeck" / "listings"
+    )
